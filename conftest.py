@@ -1,0 +1,2 @@
+# Modules that must not be imported by doctest collection.
+collect_ignore = ["setup.py", "nnlite/__main__.py", "benchmarks", "examples", "docs"]

@@ -1,0 +1,23 @@
+"""nnlite: a small, exact and fast neural-network library on numpy and scipy."""
+
+from . import gradcheck
+from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
+from .init import Constant, GlorotUniform, Zeros
+from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
+from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
+from .network import Sequential
+from .optimizers import LBFGS, SGD, Adam, Optimizer
+from .training import History, train
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
+    "Sequential",
+    "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
+    "Optimizer", "SGD", "Adam", "LBFGS",
+    "GlorotUniform", "Zeros", "Constant",
+    "train", "History",
+    "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
+    "gradcheck",
+]

@@ -1,0 +1,268 @@
+"""Losses: the mean loss over samples and the gradient of the summed loss.
+
+``value(output, y, w)`` is the (weighted) mean over samples of the per-sample
+loss, computed column by column like scikit-learn (``np.average`` over
+samples, then a sum over outputs).  ``gradient(output, y, w)`` is the
+derivative of the weighted *sum* ``sum_i w_i l_i`` with respect to the output;
+the network divides by the number of samples (or the weight total) after the
+backward pass, together with the L2 penalty, in the order scikit-learn uses.
+
+Each loss names its canonical output layer.  When a network ends in that
+layer, :meth:`Loss.fused_value_and_delta` replaces the output layer's backward
+pass: the gradient with respect to the logits is simply ``w_i (p_i - y_i)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlogy
+
+from .layers import Exp, Identity, Logistic, Softmax, softmax_parts
+
+__all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
+
+
+def _mean_over_samples(per_entry, sample_weight):
+    """Weighted mean over samples of each column, summed over columns."""
+    return float(np.average(per_entry, weights=sample_weight, axis=0).sum())
+
+
+def _weighted(g, sample_weight):
+    if sample_weight is not None:
+        g *= sample_weight.reshape(-1, 1)
+    return g
+
+
+class Loss:
+    """Base class of the losses.
+
+    Subclasses implement :meth:`per_entry` (the loss of every sample and
+    output) and :meth:`gradient`, and may name a ``canonical_output`` layer
+    class.
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs); sample_weight : (n_samples,).
+    """
+
+    #: Output layer class whose pairing with this loss has the fused gradient ``p - y``.
+    canonical_output = None
+
+    def prepare_target(self, y, n_outputs: int) -> np.ndarray:
+        """Bring ``y`` to shape ``(n_samples, n_outputs)`` (a 1-D ``y`` becomes a column)."""
+        y = np.asarray(y)
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if y.ndim != 2 or y.shape[1] != n_outputs:
+            raise ValueError(
+                f"{type(self).__name__}: y must have shape (n_samples, {n_outputs}) to match "
+                f"the network's output; got {y.shape}."
+            )
+        return y
+
+    def per_entry(self, output, y) -> np.ndarray:
+        """Loss of every sample and output, shape ``(n_samples, n_outputs)``."""
+        raise NotImplementedError
+
+    def value(self, output, y, sample_weight=None) -> float:
+        """Mean loss ``sum_i w_i l_i / sum_i w_i`` (``w_i = 1`` when unweighted)."""
+        return _mean_over_samples(self.per_entry(output, y), sample_weight)
+
+    def gradient(self, output, y, sample_weight=None) -> np.ndarray:
+        """Derivative of ``sum_i w_i l_i`` with respect to ``output`` (same shape)."""
+        raise NotImplementedError
+
+    def fuses_with(self, layer) -> bool:
+        """Whether ``layer`` is this loss's canonical output layer."""
+        return self.canonical_output is not None and type(layer) is self.canonical_output
+
+    def fused_value_and_delta(self, logits, y, sample_weight=None, compute_value=True):
+        """Mean value and gradient with respect to the *input* of the canonical output layer.
+
+        Parameters
+        ----------
+        logits : ndarray of shape (n_samples, n_outputs)
+            Input of the canonical output layer.
+        y : ndarray of shape (n_samples, n_outputs)
+        sample_weight : ndarray of shape (n_samples,), optional
+        compute_value : bool, default=True
+
+        Returns
+        -------
+        value : float or None
+            The mean loss, as :meth:`value` of the layer's output.
+        delta : ndarray of shape (n_samples, n_outputs)
+            ``w_i (p_i - y_i)``, ``p`` being the output of the canonical layer.
+        """
+        p = self.canonical_output._apply(logits)
+        value = self._fused_value(logits, p, y, sample_weight) if compute_value else None
+        return value, _weighted(p - y, sample_weight)
+
+    def _fused_value(self, logits, p, y, sample_weight):
+        return self.value(p, y, sample_weight)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class SquaredError(Loss):
+    """Half the squared error summed over outputs: ``l_i = 1/2 sum_k (p_ik - y_ik)^2``.
+
+    Canonical output layer: :class:`~nnlite.Identity`.
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> SquaredError().value(np.array([[1.0], [3.0]]), np.array([[0.0], [1.0]]))
+    1.25
+    """
+
+    canonical_output = Identity
+
+    def per_entry(self, output, y):
+        return 0.5 * (output - y) ** 2
+
+    def gradient(self, output, y, sample_weight=None):
+        return _weighted(output - y, sample_weight)
+
+
+class _ProbabilityLoss(Loss):
+    """Shared option of the log losses: the value from logits or from clipped probabilities."""
+
+    def __init__(self, value_from_logits: bool = True):
+        self.value_from_logits = bool(value_from_logits)
+
+    def _fused_value(self, logits, p, y, sample_weight):
+        if self.value_from_logits:
+            return _mean_over_samples(self._per_entry_from_logits(logits, y), sample_weight)
+        return self.value(p, y, sample_weight)
+
+    @staticmethod
+    def _clip(p):
+        eps = np.finfo(p.dtype).eps if p.dtype.kind == "f" else np.finfo(float).eps
+        return np.clip(p, eps, 1 - eps)
+
+    def __repr__(self):
+        arg = "" if self.value_from_logits else "value_from_logits=False"
+        return f"{type(self).__name__}({arg})"
+
+
+class LogLoss(_ProbabilityLoss):
+    """Categorical cross-entropy ``l_i = -sum_k y_ik log p_ik``.
+
+    Canonical output layer: :class:`~nnlite.Softmax`.  ``y`` may be one-hot
+    (or rows of class probabilities) or a 1-D vector of integer class indices.
+
+    Parameters
+    ----------
+    value_from_logits : bool, default=True
+        With a Softmax output, compute the value from the logits through
+        ``log_softmax`` (exact even for hopeless predictions).  If false, use
+        scikit-learn's formula: probabilities clipped to ``[eps, 1 - eps]``
+        (each sample then costs at most ``-log(eps)``, about 36 in float64);
+        the gradient is the same either way.
+
+    Shape
+    -----
+    output, y : (n_samples, n_classes); or y : (n_samples,) of ints.
+    """
+
+    canonical_output = Softmax
+
+    def prepare_target(self, y, n_outputs):
+        y = np.asarray(y)
+        if y.ndim == 1 and n_outputs > 1:
+            if not np.issubdtype(y.dtype, np.integer):
+                raise ValueError(
+                    "LogLoss: a 1-D y must hold integer class indices; "
+                    f"got dtype {y.dtype}. Pass one-hot rows instead."
+                )
+            if y.size and (y.min() < 0 or y.max() >= n_outputs):
+                raise ValueError(
+                    f"LogLoss: class indices in y must lie in [0, {n_outputs - 1}]; "
+                    f"got values from {y.min()} to {y.max()}."
+                )
+            onehot = np.zeros((y.shape[0], n_outputs))
+            onehot[np.arange(y.shape[0]), y] = 1.0
+            return onehot
+        return super().prepare_target(y, n_outputs)
+
+    def per_entry(self, output, y):
+        p = self._clip(output)
+        if p.shape[1] == 1:  # one probability column: the positive class of two
+            p = np.hstack([1 - p, p])
+            y = np.hstack([1 - y, y])
+        return -xlogy(y, p)
+
+    def _per_entry_from_logits(self, logits, y):
+        shifted, sums, _ = softmax_parts(logits)
+        log_p = shifted - np.log(sums)
+        return -(y * log_p)
+
+    def gradient(self, output, y, sample_weight=None):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = -np.where(y != 0, y / output, 0.0)
+        return _weighted(g, sample_weight)
+
+
+class BinaryLogLoss(_ProbabilityLoss):
+    """Binary cross-entropy summed over outputs: ``l_i = -sum_k [y log p + (1-y) log(1-p)]``.
+
+    Canonical output layer: :class:`~nnlite.Logistic`.  Several output
+    columns are independent binary problems (multilabel).
+
+    Parameters
+    ----------
+    value_from_logits : bool, default=True
+        As for :class:`LogLoss` (the logits route uses ``softplus(z) - y z``).
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs), y in [0, 1].
+    """
+
+    canonical_output = Logistic
+
+    def per_entry(self, output, y):
+        p = self._clip(output)
+        return -(xlogy(y, p) + xlogy(1 - y, 1 - p))
+
+    def _per_entry_from_logits(self, logits, y):
+        # -[y log s(z) + (1-y) log s(-z)] = softplus(z) - y z, overflow-free
+        return np.logaddexp(0, logits) - y * logits
+
+    def gradient(self, output, y, sample_weight=None):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = (np.where(y != 0, -y / output, 0.0)
+                 + np.where(y != 1, (1 - y) / (1 - output), 0.0))
+        return _weighted(g, sample_weight)
+
+
+class PoissonLoss(Loss):
+    """Half Poisson deviance: ``l_i = sum_k [y log(y/p) - y + p]`` (zero at ``p = y``).
+
+    Canonical output layer: :class:`~nnlite.Exp`.  Targets must be non-negative
+    (:meth:`prepare_target` refuses negative ones).
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs), output > 0, y >= 0.
+    """
+
+    canonical_output = Exp
+
+    def prepare_target(self, y, n_outputs):
+        y = super().prepare_target(y, n_outputs)
+        if np.any(y < 0):
+            raise ValueError("PoissonLoss: y must be non-negative; got negative values.")
+        return y
+
+    def per_entry(self, output, y):
+        return xlogy(y, y / output) - y + output
+
+    def gradient(self, output, y, sample_weight=None):
+        return _weighted(1 - y / output, sample_weight)

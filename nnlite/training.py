@@ -1,0 +1,268 @@
+"""The one training loop, shared by custom stacks and the presets.
+
+Stochastic optimizers run epochs of minibatches; L-BFGS runs on the full
+batch.  The order of random draws (initialisation, then one in-place shuffle
+per epoch composed with the previous order), the per-batch loss bookkeeping and
+the stopping rule follow scikit-learn's MLP exactly, so the presets can call
+this loop and reproduce scikit-learn's numbers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import exceptions
+from .init import check_random_state
+
+__all__ = ["History", "train"]
+
+
+@dataclass
+class History:
+    """State of training, carried across calls (``warm_start``, ``partial_fit``).
+
+    Attributes
+    ----------
+    loss_curve : list of float
+        Training objective after each epoch (mean over the epoch's batches, with
+        the L2 penalty), cumulative across calls.
+    validation_scores : list of float
+        Validation score after each epoch when validation data is given.
+    best_loss : float
+        Lowest entry of ``loss_curve``.
+    best_validation_score : float
+        Highest validation score.
+    best_theta : ndarray or None
+        Parameters at the best validation score.
+    no_improvement_count : int
+        Consecutive epochs without improvement by ``tol``.
+    t : int
+        Training samples seen (cumulative).
+    n_iter : int
+        Epochs (or L-BFGS iterations) run by the *last* call.
+    loss : float or None
+        Objective at the end of the last call.
+    stopped : bool
+        Whether the last call stopped on the ``tol`` criterion.
+    """
+
+    loss_curve: list = field(default_factory=list)
+    validation_scores: list = field(default_factory=list)
+    best_loss: float = np.inf
+    best_validation_score: float = -np.inf
+    best_theta: np.ndarray | None = None
+    no_improvement_count: int = 0
+    t: int = 0
+    n_iter: int = 0
+    loss: float | None = None
+    stopped: bool = False
+
+
+def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
+          shuffle=True, random_state=None, sample_weight=None, tol=None,
+          n_iter_no_change=10, validation_data=None, score=None, history=None,
+          incremental=False, verbose=False, callback=None):
+    """Train ``net`` on ``(X, y)``: minibatch epochs, or full-batch L-BFGS.
+
+    Parameters
+    ----------
+    net : Sequential
+        Built or not; an unbuilt network is built from ``X`` first, drawing its
+        initial weights from ``random_state``.
+    X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Target in the loss's format (``loss.prepare_target`` is applied).
+    loss : Loss
+    optimizer : Optimizer
+        ``SGD``/``Adam`` (stochastic; the state is (re)initialised unless
+        ``incremental`` continues a previous call) or ``LBFGS`` (full batch).
+    alpha : float, default=0.0
+        L2 penalty on the weights (see ``Sequential.loss_and_grad``).
+    batch_size : int, default=200
+        Clipped to the number of samples. Ignored by L-BFGS.
+    epochs : int, default=200
+        Maximum number of epochs. Ignored by L-BFGS, whose limits are its own
+        ``maxiter`` and ``maxfun``.
+    shuffle : bool, default=True
+        Reshuffle the samples before every epoch.
+    random_state : None, int or numpy.random.RandomState
+        Source of the initial weights (if ``net`` is unbuilt) and of the shuffles.
+    sample_weight : ndarray of shape (n_samples,), optional
+    tol : float or None, default=None
+        Stop after ``n_iter_no_change + 1`` consecutive epochs whose loss (or
+        validation score) does not improve by ``tol``.  ``None`` runs every epoch.
+    n_iter_no_change : int or numpy.inf, default=10
+    validation_data : tuple (X_val, y_val) or (X_val, y_val, w_val), optional
+        Score every epoch on it, stop on the validation score, and restore the
+        best parameters at the end.
+    score : callable ``score(net, X_val, y_val, w_val) -> float``, optional
+        Higher is better. Default: minus the mean validation loss.
+    history : History, optional
+        Continue this history (``warm_start``); a new one otherwise.
+    incremental : bool, default=False
+        Run one epoch and keep the optimizer's state (``partial_fit``).
+    verbose : bool, default=False
+        Print one line per epoch.
+    callback : callable ``callback(net, history) -> bool``, optional
+        Called after every epoch; returning True stops training.
+
+    Returns
+    -------
+    History
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnlite import Sequential, Dense, Tanh, Softmax, LogLoss, Adam, train
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(90, 2)); y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0)
+    >>> net = Sequential([Dense(8), Tanh(), Dense(3), Softmax()])
+    >>> h = train(net, X, y, LogLoss(), Adam(0.05), epochs=50, random_state=0)
+    >>> h.loss_curve[-1] < h.loss_curve[0]
+    True
+    """
+    rng = check_random_state(random_state)
+    history = History() if history is None else history
+    if not net.built:
+        dtype = net.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
+        net.build(X.shape[1], dtype=dtype, random_state=rng)
+    y = loss.prepare_target(y, net.n_out).astype(net.dtype, copy=False)
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=net.dtype)
+    if optimizer.stochastic:
+        _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
+                          epochs, shuffle, sample_weight, tol, n_iter_no_change,
+                          validation_data, score, incremental, verbose, callback)
+    else:
+        _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
+    if not np.isfinite(net.theta).all():
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may"
+            " contain large values and need to be preprocessed."
+        )
+    return history
+
+
+def _default_score(loss, alpha):
+    def score(net, X_val, y_val, w_val):
+        return -loss.value(net.predict(X_val), y_val, w_val)
+    return score
+
+
+def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size, epochs,
+                      shuffle, sample_weight, tol, n_iter_no_change, validation_data, score,
+                      incremental, verbose, callback):
+    if not incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
+        optimizer.init(net.theta)
+        optimizer._nnlite_theta_size = net.theta.size
+    if validation_data is not None:
+        X_val, y_val, *rest = validation_data
+        w_val = rest[0] if rest else None
+        if score is None:
+            score = _default_score(loss, alpha)
+            y_val = loss.prepare_target(y_val, net.n_out).astype(net.dtype, copy=False)
+    n = X.shape[0]
+    bs = int(np.clip(batch_size, 1, n))
+    idx = np.arange(n)
+    theta = net.theta
+    history.n_iter = 0
+    history.stopped = False
+    try:
+        for _ in range(epochs):
+            if shuffle:
+                perm = np.arange(n)
+                rng.shuffle(perm)
+                idx = idx[perm]
+            acc = 0.0
+            for start in range(0, n, bs):
+                stop = min(start + bs, n)
+                rows = idx[start:stop] if shuffle else slice(start, stop)
+                w = None if sample_weight is None else sample_weight[rows]
+                value, grad = net.loss_and_grad(X[rows], y[rows], loss, alpha, w)
+                acc += value * (stop - start)
+                optimizer.step(theta, grad)
+            history.n_iter += 1
+            history.loss = acc / n
+            history.t += n
+            history.loss_curve.append(history.loss)
+            if verbose:
+                print("Iteration %d, loss = %.8f" % (history.n_iter, history.loss))
+            if validation_data is not None:
+                _track_validation(net, history, score(net, X_val, y_val, w_val), tol, verbose)
+            else:
+                _track_loss(history, tol)
+            optimizer.iteration_ends(history.t)
+            if tol is not None and history.no_improvement_count > n_iter_no_change:
+                what = ("Validation score" if validation_data is not None else "Training loss")
+                msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+                    what, tol, n_iter_no_change)
+                if optimizer.trigger_stopping(msg, verbose):
+                    history.stopped = True
+                    break
+                history.no_improvement_count = 0
+            if callback is not None and callback(net, history):
+                break
+            if incremental:
+                break
+            if tol is not None and history.n_iter == epochs:
+                exceptions.warn(
+                    exceptions.ConvergenceWarning,
+                    "Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                    "optimization hasn't converged yet." % epochs,
+                )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=3)
+    if validation_data is not None and history.best_theta is not None:
+        net.set_theta(history.best_theta)
+
+
+def _track_loss(history, tol):
+    last = history.loss_curve[-1]
+    if tol is not None:
+        if last > history.best_loss - tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+    if last < history.best_loss:
+        history.best_loss = last
+
+
+def _track_validation(net, history, value, tol, verbose):
+    history.validation_scores.append(value)
+    if verbose:
+        print("Validation score: %f" % value)
+    if tol is not None:
+        if value < history.best_validation_score + tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+    if value > history.best_validation_score:
+        history.best_validation_score = value
+        history.best_theta = net.theta.copy()
+
+
+def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
+    theta = net.theta
+
+    def objective(x):
+        theta[...] = x
+        value, grad = net.loss_and_grad(X, y, loss, alpha, sample_weight)
+        return value, grad.copy()  # scipy keeps it: never hand out the reused buffer
+
+    res = optimizer.minimize(objective, theta.astype(np.float64))
+    theta[...] = res.x
+    history.n_iter = min(int(res.nit), optimizer.maxiter)
+    history.loss = float(res.fun)
+    if res.status != 0:
+        msg = res.message.decode("latin1") if isinstance(res.message, bytes) else res.message
+        text = (f"lbfgs failed to converge after {history.n_iter} iteration(s) "
+                f"(status={res.status}):\n{msg}\n")
+        if history.n_iter == optimizer.maxiter:
+            text += ("\nIncrease the number of iterations to improve the convergence "
+                     f"(max_iter={optimizer.maxiter}).")
+        text += ("\nYou might also want to scale the data as shown in:\n"
+                 "    https://scikit-learn.org/stable/modules/preprocessing.html")
+        exceptions.warn(exceptions.ConvergenceWarning, text, stacklevel=4)
