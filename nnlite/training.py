@@ -185,7 +185,7 @@ def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_siz
                 acc += value * (stop - start)
                 optimizer.step(theta, grad)
             history.n_iter += 1
-            history.loss = acc / n
+            history.loss = float(acc / n)
             history.t += n
             history.loss_curve.append(history.loss)
             if verbose:
