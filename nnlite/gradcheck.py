@@ -253,7 +253,7 @@ def check_network(net, x, y, loss, *, alpha=0.0, sample_weight=None, eps=1e-6, r
 
 def check_network_directional(net, x, y, loss, *, alpha=0.0, sample_weight=None, n_directions=1,
                               eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
-    """Cheap check along random directions: ``grad . d`` against a central difference.
+    """Cheap check along random directions: ``grad @ d`` against a central difference.
 
     Costs ``2 * n_directions`` evaluations whatever the size of the network.
 
