@@ -204,6 +204,8 @@ class LogLoss(_ProbabilityLoss):
         return -(y * log_p)
 
     def gradient(self, output, y, sample_weight=None):
+        if output.shape[1] == 1:  # the two-class expansion of per_entry
+            return BinaryLogLoss.gradient(self, output, y, sample_weight)
         with np.errstate(divide="ignore", invalid="ignore"):
             g = -np.where(y != 0, y / output, 0.0)
         return _weighted(g, sample_weight)
