@@ -3,6 +3,7 @@
 from . import gradcheck
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
+from .io import load, save
 from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
 from .network import Sequential
@@ -20,4 +21,5 @@ __all__ = [
     "train", "History",
     "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
     "gradcheck",
+    "save", "load",
 ]
