@@ -245,11 +245,11 @@ class Sequential(Layer):
             h = layer.forward(h, True)
         if fused:
             value, delta = loss.fused_value_and_delta(h, y, sample_weight, compute_value)
-        else:
-            out = self.layers[-1].forward(h, True)
-            value = loss.value(out, y, sample_weight) if compute_value else None
-            delta = self.layers[-1].backward(loss.gradient(out, y, sample_weight))
-        self.backward(delta, need_grad_in=False, stop=stop)
+        else:  # h is already the output: the loop above ran every layer
+            value = loss.value(h, y, sample_weight) if compute_value else None
+            delta = loss.gradient(h, y, sample_weight)
+        if stop:  # a lone fused output layer has nothing to backpropagate into
+            self.backward(delta, need_grad_in=False, stop=stop)
 
         grad, theta, npen = self._own_buffer.grad, self._own_buffer.theta, self._own_buffer.n_penalized
         s = x.shape[0] if sample_weight is None else sample_weight.sum()

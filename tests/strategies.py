@@ -1,0 +1,187 @@
+"""Shared hypothesis strategies and small builders for the core test suite.
+
+Everything random in the tests comes from here: bounded float64 arrays, small
+shapes, drawn seeds, targets inside each loss's domain, and whole random
+networks.  ReLU's kink at 0 has no derivative, so inputs meant for a ReLU are
+moved away from it (:func:`dodge_kink`) and random networks whose ReLU inputs
+come too close to 0 are rejected (:func:`relu_inputs_clear`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import hypothesis.extra.numpy as hnp
+import numpy as np
+from hypothesis import strategies as st
+
+from nnlite import (
+    BinaryLogLoss,
+    Dense,
+    Exp,
+    Identity,
+    Logistic,
+    LogLoss,
+    PoissonLoss,
+    ReLU,
+    Sequential,
+    Softmax,
+    SquaredError,
+    Tanh,
+)
+
+seeds = st.integers(0, 2**32 - 1)
+small = st.integers(1, 5)
+
+
+def floats(low=-3.0, high=3.0):
+    """Bounded, finite float64 scalars (no subnormals)."""
+    return st.floats(low, high, allow_nan=False, allow_infinity=False, allow_subnormal=False,
+                     width=64)
+
+
+def arrays(shape, low=-3.0, high=3.0):
+    """Float64 arrays of ``shape`` with entries in ``[low, high]``."""
+    return hnp.arrays(np.float64, shape, elements=floats(low, high))
+
+
+def dodge_kink(x, margin=1e-2):
+    """Move the entries of ``x`` closer than ``margin`` to 0 away from it (ReLU's kink)."""
+    x = np.array(x, dtype=np.float64)
+    near = np.abs(x) < margin
+    x[near] += np.copysign(5 * margin, x[near])
+    return x
+
+
+@st.composite
+def batches(draw, n_in=None, low=-3.0, high=3.0, max_samples=5, max_width=5):
+    """A 2-D input ``(n_samples, n_in)`` of bounded float64 values."""
+    n = draw(st.integers(1, max_samples))
+    n_in = draw(st.integers(1, max_width)) if n_in is None else n_in
+    return draw(arrays((n, n_in), low, high))
+
+
+def sample_weights(n):
+    """Positive sample weights of length ``n``."""
+    return arrays((n,), 0.1, 3.0)
+
+
+# ----- losses and their domains ----------------------------------------------------------
+LOSSES = {
+    "SquaredError": SquaredError,
+    "LogLoss": LogLoss,
+    "BinaryLogLoss": BinaryLogLoss,
+    "PoissonLoss": PoissonLoss,
+}
+
+
+@st.composite
+def loss_points(draw, loss_name, max_samples=5, max_outputs=4):
+    """``(output, y)`` inside the domain of ``loss_name``, as float64 arrays."""
+    n = draw(st.integers(1, max_samples))
+    k = draw(st.integers(1, max_outputs))
+    if loss_name == "SquaredError":
+        return draw(arrays((n, k))), draw(arrays((n, k)))
+    if loss_name == "PoissonLoss":
+        y = draw(arrays((n, k), 0.0, 5.0))
+        y[draw(arrays((n, k), 0.0, 1.0)) < 0.3] = 0.0  # exact zeros are in the domain
+        return draw(arrays((n, k), 0.1, 5.0)), y
+    output = draw(arrays((n, k), 0.05, 0.95))
+    if loss_name == "BinaryLogLoss":
+        return output, draw(arrays((n, k), 0.0, 1.0))
+    # LogLoss: one-hot rows, or rows of class probabilities
+    if draw(st.booleans()):
+        y = np.eye(k)[draw(hnp.arrays(np.int64, n, elements=st.integers(0, k - 1)))]
+    else:
+        y = draw(arrays((n, k), 0.01, 1.0))
+        y /= y.sum(axis=1, keepdims=True)
+    if k == 1:
+        y = draw(arrays((n, 1), 0.0, 1.0))
+    return output, y
+
+
+# ----- canonical output/loss pairs and random networks -----------------------------------
+#: name -> (canonical output layer, loss class)
+CANONICAL = {
+    "Identity+SquaredError": (Identity, SquaredError),
+    "Softmax+LogLoss": (Softmax, LogLoss),
+    "Logistic+BinaryLogLoss": (Logistic, BinaryLogLoss),
+    "Exp+PoissonLoss": (Exp, PoissonLoss),
+}
+
+HIDDEN = {"Tanh": Tanh, "ReLU": ReLU, "Logistic": Logistic, "Identity": Identity}
+
+
+def unfused(loss):
+    """A copy of ``loss`` that never fuses with its output layer (the chained path)."""
+    cls = type(loss)
+    chained = type(f"Chained{cls.__name__}", (cls,), {"fuses_with": lambda self, layer: False})
+    out = copy.copy(loss)
+    out.__class__ = chained
+    return out
+
+
+def make_target(loss, n, k, rng):
+    """A target for ``loss`` with ``n`` samples and ``k`` outputs, in its domain."""
+    if isinstance(loss, LogLoss):
+        labels = rng.randint(0, k, n)
+        labels[: min(n, k)] = np.arange(min(n, k))  # every class present when possible
+        return labels if k > 1 and rng.rand() < 0.5 else np.eye(k)[labels]
+    if isinstance(loss, BinaryLogLoss):
+        return rng.randint(0, 2, (n, k)).astype(float)
+    if isinstance(loss, PoissonLoss):
+        return rng.poisson(1.5, (n, k)).astype(float)
+    return rng.normal(size=(n, k))
+
+
+@dataclass
+class NetCase:
+    """A drawn network: hidden widths and activations, output pair, data sizes, penalty."""
+
+    hidden: list
+    pair: str
+    n_in: int
+    n_samples: int
+    n_out: int
+    alpha: float
+    weighted: bool
+    seed: int
+
+    def build(self):
+        """``(net, x, y, loss, sample_weight)`` made from ``seed``."""
+        rng = np.random.RandomState(self.seed)
+        layers = []
+        for width, act in self.hidden:
+            layers += [Dense(width), HIDDEN[act]()]
+        out_cls, loss_cls = CANONICAL[self.pair]
+        layers += [Dense(self.n_out), out_cls()]
+        net = Sequential(layers, n_in=self.n_in, random_state=rng)
+        x = rng.uniform(-2, 2, (self.n_samples, self.n_in))
+        loss = loss_cls()
+        y = make_target(loss, self.n_samples, self.n_out, rng)
+        w = rng.uniform(0.1, 2.0, self.n_samples) if self.weighted else None
+        return net, x, y, loss, w
+
+
+@st.composite
+def net_cases(draw, max_depth=3, max_width=4, max_samples=5, max_in=4):
+    """Random networks of 0..max_depth hidden layers, random widths and activations."""
+    depth = draw(st.integers(0, max_depth))
+    hidden = [(draw(st.integers(1, max_width)), draw(st.sampled_from(sorted(HIDDEN))))
+              for _ in range(depth)]
+    pair = draw(st.sampled_from(sorted(CANONICAL)))
+    n_out = draw(st.integers(2 if pair == "Softmax+LogLoss" else 1, 3))
+    return NetCase(hidden, pair, draw(st.integers(1, max_in)),
+                   draw(st.integers(1, max_samples)), n_out,
+                   draw(st.floats(1e-3, 1.0)), draw(st.booleans()), draw(seeds))
+
+
+def relu_inputs_clear(net, x, margin=1e-4):
+    """Whether every ReLU of ``net`` sees inputs at least ``margin`` away from its kink."""
+    h = np.asarray(x, dtype=np.float64)
+    for layer in net.layers:
+        if isinstance(layer, ReLU) and h.size and np.min(np.abs(h)) < margin:
+            return False
+        h = layer.forward(h, train=False)
+    return True
