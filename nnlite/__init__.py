@@ -1,6 +1,7 @@
 """nnlite: a small, exact and fast neural-network library on numpy and scipy."""
 
 from . import gradcheck
+from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
 from .io import load, save
@@ -19,6 +20,7 @@ __all__ = [
     "Optimizer", "SGD", "Adam", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
     "train", "History",
+    "MLPClassifier", "MLPRegressor",
     "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
     "gradcheck",
     "save", "load",

@@ -6,7 +6,7 @@ import numpy as np
 
 from .init import check_random_state
 from .layers import Layer
-from .params import ParamSpec
+from .params import ParamBuffer, ParamSpec
 
 __all__ = ["Sequential"]
 
@@ -115,6 +115,23 @@ class Sequential(Layer):
         seed = self.random_state if random_state is None else random_state
         super().build(n_in, dtype=dtype, random_state=seed)
         self._penalized_sizes = [s.size for s in self.param_specs(n_in) if s.penalized]
+        return self
+
+    def astype(self, dtype) -> "Sequential":
+        """This network with parameters of another dtype (itself if the dtype is unchanged).
+
+        The layers are rebound to a new flat vector holding the converted values.
+        """
+        dtype = np.dtype(dtype)
+        self._check_built()
+        if dtype == self.dtype:
+            return self
+        theta = self.theta
+        buf = ParamBuffer([self.param_specs(self.n_in)], dtype)
+        buf.theta[...] = theta
+        self._own_buffer = buf
+        self._bind(self.n_in, buf.params[0], buf.grads[0])
+        self.dtype = dtype
         return self
 
     def reset_parameters(self, rng):
