@@ -716,7 +716,8 @@ class MLPRegressor(_BaseMLP):
     >>> import numpy as np
     >>> from nnlite import MLPRegressor
     >>> X = np.linspace(-1, 1, 50).reshape(-1, 1); y = X.ravel() ** 2
-    >>> reg = MLPRegressor((16,), activation="tanh", solver="lbfgs", random_state=0).fit(X, y)
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), activation="tanh", solver="lbfgs",
+    ...                    random_state=0).fit(X, y)
     >>> bool(reg.score(X, y) > 0.95)
     True
     """)
