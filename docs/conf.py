@@ -28,8 +28,8 @@ source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 
-# Markdown pages: $...$ maths, ::: fences and automatic heading anchors.
-myst_enable_extensions = ["dollarmath", "colon_fence"]
+# Markdown pages: $...$ maths, ::: fences, definition lists, automatic heading anchors.
+myst_enable_extensions = ["dollarmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 
 # API reference: members in source order, no generated stub files.
