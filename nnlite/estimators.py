@@ -675,7 +675,8 @@ class MLPClassifier(_BaseMLP):
 
     def predict(self, X):
         """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) for multilabel)."""
-        return self._labels.inverse_transform(self._forward(X))
+        output = self._forward(X)
+        return self._labels.inverse_transform(output)
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), columns in the order of ``classes_``.
