@@ -49,3 +49,5 @@ napoleon_use_rtype = False
 html_theme = "alabaster"
 html_static_path = []
 html_title = f"nnlite {release}"
+# wide enough for the guide's 100-column code blocks
+html_theme_options = {"page_width": "1200px", "sidebar_width": "220px", "body_max_width": "none"}
