@@ -204,7 +204,7 @@ def test_failed_fit_leaves_fitted_model_untouched():
         clf.fit(bad, Y3)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         clf.fit(X, Y3[:-1])
-    clf.set_params(solver="sgd", learning_rate_init=1e3, max_iter=60)
+    clf.set_params(solver="sgd", learning_rate_init=1e3, max_iter=200)
     with pytest.raises(ValueError, match="non-finite parameter weights"):
         quiet_fit(clf, X * 1e6, Y3)
     np.testing.assert_array_equal(clf.predict_proba(X), proba)
