@@ -20,7 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
+from . import _validation
 from .init import check_random_state
 
 __all__ = [
@@ -124,11 +126,16 @@ def _central_differences(f, x, eps):
     return g.reshape(x.shape)
 
 
-def _as_float64(x):
-    x = np.array(x, dtype=np.float64)
-    if x.ndim != 2:
-        raise ValueError(f"gradcheck: x must be 2-D (n_samples, n_features); got shape {x.shape}.")
-    return x
+def _as_float64(x, where, n_features=None, name="x"):
+    """A validated, dense, writable float64 copy of ``x`` (the checks perturb it in place)."""
+    x = _validation.check_X(x, where, n_features=n_features, name=name)
+    return np.array(x.toarray() if sparse.issparse(x) else x, dtype=np.float64)
+
+
+def _check_tolerances(where, eps, rtol, atol):
+    _validation.check_real(eps, where, "eps", low=0, low_open=True)
+    _validation.check_real(rtol, where, "rtol", low=0)
+    _validation.check_real(atol, where, "atol", low=0)
 
 
 def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
@@ -154,7 +161,9 @@ def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
     -------
     GradCheckReport
     """
-    x = _as_float64(x)
+    where = "gradcheck.check_layer"
+    _check_tolerances(where, eps, rtol, atol)
+    x = _as_float64(x, where, layer.n_in if layer.params else None)
     if not layer.built:
         layer.build(x.shape[1], random_state=random_state)
     rng = check_random_state(random_state)
@@ -193,29 +202,36 @@ def check_loss(loss, output, y, sample_weight=None, *, eps=1e-6, rtol=1e-5, atol
     -------
     GradCheckReport
     """
-    output = _as_float64(output)
+    where = "gradcheck.check_loss"
+    _check_tolerances(where, eps, rtol, atol)
+    if not callable(getattr(loss, "_check_args", None)):
+        raise TypeError(f"{where}: loss must be an nnlite Loss; got {loss!r}.")
+    output = _as_float64(output, where, name="output")
+    _, y, w = loss._check_args("value", output, y, sample_weight)
     y = np.asarray(y, dtype=np.float64)
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
     cmp = _Comparison(rtol, atol)
     total = len(output) if w is None else float(np.sum(w))
-    numeric = _central_differences(lambda: loss.value(output, y, w) * total, output, eps)
-    cmp.add("output", loss.gradient(output.copy(), y, w), numeric)
+    numeric = _central_differences(lambda: loss._value(output, y, w) * total, output, eps)
+    cmp.add("output", loss._gradient(output.copy(), y, w), numeric)
     return cmp.report()
 
 
 def _objective(net, x, y, loss, alpha, w):
-    return lambda: net.loss_and_grad(x, y, loss, alpha, w)[0]
+    return lambda: net._loss_and_grad(x, y, loss, alpha, w)[0]
 
 
-def _prepare_network(net, x, y, loss, sample_weight, random_state):
-    x = _as_float64(x)
+def _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state):
+    if not callable(getattr(net, "_loss_and_grad", None)):
+        raise TypeError(f"{where}: net must be an nnlite Sequential; got {type(net).__name__}.")
+    x, y, sample_weight, alpha = _validation.check_objective(
+        net, where, x, y, loss, alpha, sample_weight)
+    x = _as_float64(x, where)
     if not net.built:
         net.build(x.shape[1], dtype=np.float64, random_state=random_state)
     if net.dtype != np.float64:
         raise ValueError("gradcheck: the network must be float64 for a meaningful check.")
-    y = loss.prepare_target(y, net.n_out).astype(np.float64)
-    w = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-    return x, y, w
+    y = y.astype(np.float64)
+    return x, y, sample_weight, alpha
 
 
 def check_network(net, x, y, loss, *, alpha=0.0, sample_weight=None, eps=1e-6, rtol=1e-5,
@@ -241,8 +257,10 @@ def check_network(net, x, y, loss, *, alpha=0.0, sample_weight=None, eps=1e-6, r
     GradCheckReport
         Entries are named ``"<layer>.<param>"``.
     """
-    x, y, w = _prepare_network(net, x, y, loss, sample_weight, random_state)
-    _, grad = net.loss_and_grad(x, y, loss, alpha, w)
+    where = "gradcheck.check_network"
+    _check_tolerances(where, eps, rtol, atol)
+    x, y, w, alpha = _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state)
+    _, grad = net._loss_and_grad(x, y, loss, alpha, w)
     analytic = {k: v.copy() for k, v in net.named_gradients().items()}
     f = _objective(net, x, y, loss, alpha, w)
     cmp = _Comparison(rtol, atol)
@@ -269,24 +287,27 @@ def check_network_directional(net, x, y, loss, *, alpha=0.0, sample_weight=None,
     GradCheckReport
         Entries are named ``"direction"``.
     """
-    x, y, w = _prepare_network(net, x, y, loss, sample_weight, random_state)
+    where = "gradcheck.check_network_directional"
+    _check_tolerances(where, eps, rtol, atol)
+    n_directions = _validation.check_int(n_directions, where, "n_directions")
+    x, y, w, alpha = _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state)
     rng = check_random_state(random_state)
     theta = net.theta
     origin = theta.copy()
-    _, grad = net.loss_and_grad(x, y, loss, alpha, w)
+    _, grad = net._loss_and_grad(x, y, loss, alpha, w)
     grad = grad.copy()
     analytic, numeric = [], []
     for _ in range(n_directions):
         d = rng.normal(size=theta.size)
         d /= np.linalg.norm(d)
         theta[...] = origin + eps * d
-        fp = net.loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
+        fp = net._loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
         theta[...] = origin - eps * d
-        fm = net.loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
+        fm = net._loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
         theta[...] = origin
         analytic.append(grad @ d)
         numeric.append((fp - fm) / (2 * eps))
-    net.loss_and_grad(x, y, loss, alpha, w)  # leave the gradient buffer as it was
+    net._loss_and_grad(x, y, loss, alpha, w)  # leave the gradient buffer as it was
     cmp = _Comparison(rtol, atol)
     cmp.add("direction", analytic, numeric)
     return cmp.report()

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import sparse
 from scipy.special import expit
 
+from . import _validation
 from .init import GlorotUniform, check_random_state
 from .params import ParamBuffer, ParamSpec
 
@@ -50,6 +51,10 @@ class Layer:
     #: Set by layers whose ``backward`` accepts ``need_grad_in=False`` to skip
     #: computing a gradient nobody will read (the first layer of a network).
     can_skip_grad_in = False
+
+    #: Whether ``forward`` validates its input: true for a layer used on its own,
+    #: set to false by the network that feeds it (which validated the data once).
+    _checks_input = True
 
     def __init__(self):
         self.n_in = None
@@ -120,6 +125,12 @@ class Layer:
         self._bind(n_in, buf.params[0], buf.grads[0])
         self.reset_parameters(check_random_state(random_state))
         return self
+
+    def _check_input(self, x):
+        """``x`` validated as the input of this layer used on its own."""
+        width = self.n_in if self.params else None  # activations take any width
+        return _validation.check_X(x, f"{type(self).__name__}.forward", n_features=width,
+                                   owner="the layer")
 
     def _ensure_built(self, x):
         if not self.built:
@@ -204,6 +215,8 @@ class Dense(Layer):
             self.params["b"][...] = self.bias_init(rng, (self.n_out,), self.n_in, self.n_out)
 
     def forward(self, x, train=True):
+        if self._checks_input:
+            x = self._check_input(x)
         self._ensure_built(x)
         self._x = x if train else None
         out = x @ self.params["W"]
@@ -232,6 +245,8 @@ class _Activation(Layer):
     """Element-wise map whose derivative is expressed through its output."""
 
     def forward(self, x, train=True):
+        if self._checks_input:
+            x = self._check_input(x)
         if not self.built:
             self._bind(x.shape[1], {}, {})
         z = self._apply(np.asarray(x))
@@ -255,6 +270,8 @@ class Identity(_Activation):
         return x
 
     def forward(self, x, train=True):
+        if self._checks_input:
+            x = self._check_input(x)
         if not self.built:
             self._bind(x.shape[1], {}, {})
         return x

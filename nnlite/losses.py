@@ -14,9 +14,12 @@ pass: the gradient with respect to the logits is simply ``w_i (p_i - y_i)``.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import xlogy
 
+from . import _validation
 from .layers import Exp, Identity, Logistic, Softmax, softmax_parts
 
 __all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
@@ -25,6 +28,16 @@ __all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
 def _mean_over_samples(per_entry, sample_weight):
     """Weighted mean over samples of each column, summed over columns."""
     return float(np.average(per_entry, weights=sample_weight, axis=0).sum())
+
+
+def _checked(name, raw):
+    """``raw`` (a loss's ``value`` or ``gradient``) preceded by the argument checks."""
+    @functools.wraps(raw)
+    def method(self, output, y, sample_weight=None):
+        output, y, sample_weight = self._check_args(name, output, y, sample_weight)
+        return raw(self, output, y, sample_weight)
+    method._nnlite_checked = True
+    return method
 
 
 def _weighted(g, sample_weight):
@@ -64,13 +77,43 @@ class Loss:
         """Loss of every sample and output, shape ``(n_samples, n_outputs)``."""
         raise NotImplementedError
 
-    def value(self, output, y, sample_weight=None) -> float:
-        """Mean loss ``sum_i w_i l_i / sum_i w_i`` (``w_i = 1`` when unweighted)."""
+    def __init_subclass__(cls, **kwargs):
+        # A subclass writes plain ``value``/``gradient``.  The public names get the
+        # argument checks; the network calls the unchecked originals, kept as
+        # ``_value``/``_gradient``, so nothing is validated per minibatch.
+        super().__init_subclass__(**kwargs)
+        for name in ("value", "gradient"):
+            raw = cls.__dict__.get(name)
+            if raw is not None and not getattr(raw, "_nnlite_checked", False):
+                setattr(cls, "_" + name, raw)
+                setattr(cls, name, _checked(name, raw))
+
+    def _value(self, output, y, sample_weight=None):
+        """Mean loss ``sum_i w_i l_i / sum_i w_i`` (``w_i = 1`` when unweighted).
+
+        ``value`` validates its arguments first: ``output`` must be 2-D, finite
+        and real; ``y`` numeric, finite and of the output's shape once
+        :meth:`prepare_target` is applied; ``sample_weight`` 1-D, non-negative
+        and not all zero.
+        """
         return _mean_over_samples(self.per_entry(output, y), sample_weight)
 
-    def gradient(self, output, y, sample_weight=None) -> np.ndarray:
-        """Derivative of ``sum_i w_i l_i`` with respect to ``output`` (same shape)."""
-        raise NotImplementedError
+    def _gradient(self, output, y, sample_weight=None):
+        """Derivative of ``sum_i w_i l_i`` with respect to ``output`` (same shape).
+
+        ``gradient`` validates its arguments first, as ``value`` does.
+        """
+        raise NotImplementedError(f"{type(self).__name__} implements no gradient.")
+
+    def _check_args(self, method, output, y, sample_weight):
+        where = f"{type(self).__name__}.{method}"
+        output = _validation.check_X(output, where, name="output")
+        if not isinstance(output, np.ndarray):
+            output = output.toarray()
+        y = _validation.check_target(y, where, output.shape[0])
+        y = self.prepare_target(y, output.shape[1])
+        sample_weight = _validation.check_sample_weight(sample_weight, where, output.shape[0])
+        return output, y, sample_weight
 
     def fuses_with(self, layer) -> bool:
         """Whether ``layer`` is this loss's canonical output layer."""
@@ -99,10 +142,14 @@ class Loss:
         return value, _weighted(p - y, sample_weight)
 
     def _fused_value(self, logits, p, y, sample_weight):
-        return self.value(p, y, sample_weight)
+        return self._value(p, y, sample_weight)
 
     def __repr__(self):
         return f"{type(self).__name__}()"
+
+
+Loss.value = _checked("value", Loss._value)
+Loss.gradient = _checked("gradient", Loss._gradient)
 
 
 class SquaredError(Loss):
@@ -139,7 +186,7 @@ class _ProbabilityLoss(Loss):
     def _fused_value(self, logits, p, y, sample_weight):
         if self.value_from_logits:
             return _mean_over_samples(self._per_entry_from_logits(logits, y), sample_weight)
-        return self.value(p, y, sample_weight)
+        return self._value(p, y, sample_weight)
 
     @staticmethod
     def _clip(p):
@@ -205,7 +252,7 @@ class LogLoss(_ProbabilityLoss):
 
     def gradient(self, output, y, sample_weight=None):
         if output.shape[1] == 1:  # the two-class expansion of per_entry
-            return BinaryLogLoss.gradient(self, output, y, sample_weight)
+            return BinaryLogLoss._gradient(self, output, y, sample_weight)
         with np.errstate(divide="ignore", invalid="ignore"):
             g = -np.where(y != 0, y / output, 0.0)
         return _weighted(g, sample_weight)

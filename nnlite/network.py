@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validation
 from .init import check_random_state
 from .layers import Layer
 from .params import ParamBuffer, ParamSpec
@@ -89,6 +90,7 @@ class Sequential(Layer):
             mine = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
             their = {k[len(prefix):]: v for k, v in grads.items() if k.startswith(prefix)}
             layer._bind(width, mine, their)
+            layer._checks_input = False  # the network validates its input once, at its entry
             width = layer.n_out
 
     def build(self, n_in, dtype=None, random_state=None):
@@ -195,15 +197,30 @@ class Sequential(Layer):
 
     # ----- computing ---------------------------------------------------------------------
     def forward(self, x, train=True):
-        """Output of the whole stack for ``x`` of shape ``(n_samples, n_in)``."""
+        """Output of the whole stack for ``x`` of shape ``(n_samples, n_in)``.
+
+        ``x`` (array-like or scipy.sparse CSR/CSC) must be 2-D, non-empty, real,
+        finite and, once the network is built, ``n_in`` wide; otherwise
+        ``ValueError`` (``TypeError`` for non-numeric data) says what is wrong.
+        """
+        if self._checks_input:
+            x = _validation.check_X(x, "Sequential.forward", n_features=self.n_in)
+        return self._forward(x, train)
+
+    def _forward(self, x, train):
         self._ensure_built(x)
         for layer in self.layers:
             x = layer.forward(x, train)
         return x
 
     def predict(self, x):
-        """Output of the stack without caching anything for a backward pass."""
-        return self.forward(x, train=False)
+        """Output of the stack without caching anything for a backward pass.
+
+        ``x`` is validated as in :meth:`forward`.
+        """
+        if self._checks_input:
+            x = _validation.check_X(x, "Sequential.predict", n_features=self.n_in)
+        return self._forward(x, False)
 
     def backward(self, grad_out, need_grad_in=True, stop=None):
         """Backpropagate ``grad_out``; fills :attr:`grad` and returns the input gradient.
@@ -253,7 +270,18 @@ class Sequential(Layer):
         value : float or None
         grad : ndarray of shape (n_params,)
             The network's own gradient buffer (copy it to keep it).
+
+        Raises
+        ------
+        ValueError, TypeError
+            For invalid ``x``, ``y``, ``sample_weight`` or ``alpha`` (checked
+            here once; the training loop calls the unchecked ``_loss_and_grad``).
         """
+        x, y, sample_weight, alpha = _validation.check_objective(
+            self, "Sequential.loss_and_grad", x, y, loss, alpha, sample_weight)
+        return self._loss_and_grad(x, y, loss, alpha, sample_weight, compute_value)
+
+    def _loss_and_grad(self, x, y, loss, alpha=0.0, sample_weight=None, compute_value=True):
         self._ensure_built(x)
         fused = loss.fuses_with(self.layers[-1])
         stop = len(self.layers) - 1 if fused else len(self.layers)
@@ -263,8 +291,8 @@ class Sequential(Layer):
         if fused:
             value, delta = loss.fused_value_and_delta(h, y, sample_weight, compute_value)
         else:  # h is already the output: the loop above ran every layer
-            value = loss.value(h, y, sample_weight) if compute_value else None
-            delta = loss.gradient(h, y, sample_weight)
+            value = loss._value(h, y, sample_weight) if compute_value else None
+            delta = loss._gradient(h, y, sample_weight)
         if stop:  # a lone fused output layer has nothing to backpropagate into
             self.backward(delta, need_grad_in=False, stop=stop)
 

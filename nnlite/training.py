@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import exceptions
+from . import _validation, exceptions
 from .init import check_random_state
 
 __all__ = ["History", "train"]
@@ -124,14 +124,17 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     >>> h.loss_curve[-1] < h.loss_curve[0]
     True
     """
+    X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data = (
+        _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
+                          tol, n_iter_no_change, validation_data, score, callback))
     rng = check_random_state(random_state)
     history = History() if history is None else history
     if not net.built:
         dtype = net.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
         net.build(X.shape[1], dtype=dtype, random_state=rng)
-    y = loss.prepare_target(y, net.n_out).astype(net.dtype, copy=False)
+    y = y.astype(net.dtype, copy=False)
     if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=net.dtype)
+        sample_weight = sample_weight.astype(net.dtype, copy=False)
     if optimizer.stochastic:
         _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
                           epochs, shuffle, sample_weight, tol, n_iter_no_change,
@@ -146,9 +149,33 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     return history
 
 
+def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
+                      tol, n_iter_no_change, validation_data, score, callback):
+    """Validate every argument of :func:`train` once, before anything changes."""
+    if not callable(getattr(net, "_loss_and_grad", None)):
+        raise TypeError(f"train: net must be an nnlite Sequential; got {type(net).__name__}.")
+    if not callable(getattr(optimizer, "init", None)) or not hasattr(optimizer, "stochastic"):
+        raise TypeError("train: optimizer must be an nnlite Optimizer (SGD(), Adam(), LBFGS()); "
+                        f"got {optimizer!r}.")
+    X, y, sample_weight, alpha = _validation.check_objective(
+        net, "train", X, y, loss, alpha, sample_weight)
+    batch_size = _validation.check_int(batch_size, "train", "batch_size")
+    epochs = _validation.check_int(epochs, "train", "epochs")
+    tol = _validation.check_real(tol, "train", "tol", low=0, allow_none=True)
+    n_iter_no_change = _validation.check_int(n_iter_no_change, "train", "n_iter_no_change",
+                                             allow_inf=True)
+    if validation_data is not None:
+        validation_data = _validation.check_validation_data(
+            validation_data, "train", X.shape[1], numeric_y=score is None)
+    for name, f in (("score", score), ("callback", callback)):
+        if f is not None and not callable(f):
+            raise TypeError(f"train: {name} must be callable or None; got {f!r}.")
+    return X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data
+
+
 def _default_score(loss, alpha):
     def score(net, X_val, y_val, w_val):
-        return -loss.value(net.predict(X_val), y_val, w_val)
+        return -loss._value(net._forward(X_val, False), y_val, w_val)
     return score
 
 
@@ -181,7 +208,7 @@ def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_siz
                 stop = min(start + bs, n)
                 rows = idx[start:stop] if shuffle else slice(start, stop)
                 w = None if sample_weight is None else sample_weight[rows]
-                value, grad = net.loss_and_grad(X[rows], y[rows], loss, alpha, w)
+                value, grad = net._loss_and_grad(X[rows], y[rows], loss, alpha, w)
                 acc += value * (stop - start)
                 optimizer.step(theta, grad)
             history.n_iter += 1
@@ -249,7 +276,7 @@ def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verb
 
     def objective(x):
         theta[...] = x
-        value, grad = net.loss_and_grad(X, y, loss, alpha, sample_weight)
+        value, grad = net._loss_and_grad(X, y, loss, alpha, sample_weight)
         return value, grad.copy()  # scipy keeps it: never hand out the reused buffer
 
     res = optimizer.minimize(objective, theta.astype(np.float64))
