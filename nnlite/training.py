@@ -135,12 +135,14 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     y = y.astype(net.dtype, copy=False)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(net.dtype, copy=False)
-    if optimizer.stochastic:
-        _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
-                          epochs, shuffle, sample_weight, tol, n_iter_no_change,
-                          validation_data, score, incremental, verbose, callback)
-    else:
-        _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
+    # A diverging run overflows; it ends in the clear error below, not in numpy warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if optimizer.stochastic:
+            _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
+                              epochs, shuffle, sample_weight, tol, n_iter_no_change,
+                              validation_data, score, incremental, verbose, callback)
+        else:
+            _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
     if not np.isfinite(net.theta).all():
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may"
