@@ -151,6 +151,25 @@ def test_check_loss_catches_a_wrong_loss_gradient(weighted):
             gradcheck.assert_loss_gradients(UserSquaredError(bug), out, y, w)
 
 
+class HalfSquaredError(SquaredError):
+    """A subclass of a built-in loss overriding the public ``gradient`` (wrongly)."""
+
+    def gradient(self, output, y, sample_weight=None):
+        return 0.5 * super().gradient(output, y, sample_weight)
+
+
+def test_overridden_gradient_of_a_builtin_loss_is_the_one_checked():
+    out, y = X[:, :2], X[:, 1:]
+    assert not gradcheck.check_loss(HalfSquaredError(), out, y).passed
+    with pytest.raises(AssertionError, match="HalfSquaredError: gradient check FAILED"):
+        gradcheck.assert_loss_gradients(HalfSquaredError(), out, y)
+    np.testing.assert_allclose(HalfSquaredError().gradient(out, y), 0.5 * (out - y))
+    # through a network, on the chained path (Tanh is not SquaredError's canonical output)
+    net = Sequential([Dense(2), Tanh()], n_in=3, random_state=0)
+    assert gradcheck.check_network(net, X, y, SquaredError()).passed
+    assert not gradcheck.check_network(net, X, y, HalfSquaredError()).passed
+
+
 def test_user_loss_through_the_network_check():
     net = Sequential([Dense(2), Tanh(), Dense(2), Identity()], n_in=3, random_state=0)
     y = X[:, :2]

@@ -194,3 +194,25 @@ def test_constructor_errors():
     with pytest.raises(TypeError, match=r"layers\[1\] must be an nnlite Layer"):
         Sequential([Dense(2), np.tanh])
     assert isinstance(Sequential([Identity()]), Layer)  # a network is a layer too
+
+
+def test_last_layer_dense_and_lone_output_layer():
+    from nnlite import gradcheck
+
+    x = np.random.RandomState(0).normal(size=(4, 3))
+    y = np.random.RandomState(1).normal(size=(4, 2))
+    # no output activation: the loss is chained straight onto the last Dense
+    net = Sequential([Dense(4), Tanh(), Dense(2)], n_in=3, random_state=0)
+    value, _ = net.loss_and_grad(x, y, SquaredError(), alpha=0.1)
+    assert value == pytest.approx(SquaredError().value(net.predict(x), y)
+                                  + 0.05 * net.theta[:net.n_penalized] @
+                                  net.theta[:net.n_penalized] / 4, rel=1e-12)
+    gradcheck.assert_network_gradients(net, x, y, SquaredError(), alpha=0.1)
+    gradcheck.assert_network_gradients(Sequential([Dense(2)], n_in=3, random_state=0), x, y,
+                                       SquaredError())
+    # a network that is only its (fused) output layer has no parameters and a finite value
+    lone = Sequential([Softmax()], n_in=2)
+    value, grad = lone.loss_and_grad(x[:, :2], np.eye(2)[[0, 1, 1, 0]], LogLoss())
+    assert grad.size == 0
+    assert value == pytest.approx(LogLoss().value(lone.predict(x[:, :2]),
+                                                  np.eye(2)[[0, 1, 1, 0]]), rel=1e-12)
