@@ -16,7 +16,8 @@ import numbers
 
 import numpy as np
 
-from . import _checks, exceptions
+from . import _checks, _estimator_state, exceptions
+from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
 from ._split import validation_split
@@ -442,6 +443,14 @@ class _BaseMLP:
     def __setstate__(self, state):
         self.__dict__.update(state)
 
+    # ----- nnlite.save / nnlite.load ---------------------------------------------------------
+    def __nnlite_getstate__(self):
+        return _estimator_state.get_state(self)
+
+    @classmethod
+    def __nnlite_setstate__(cls, config, arrays):
+        return _estimator_state.set_state(cls, config, arrays)
+
 
 _DOC_PARAMS = """
     hidden_layer_sizes : array-like of int or int, default=(100,)
@@ -814,3 +823,7 @@ class MLPRegressor(_BaseMLP):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
+
+
+nnlite_io.register_model_class(MLPClassifier)
+nnlite_io.register_model_class(MLPRegressor)
