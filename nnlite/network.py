@@ -320,7 +320,9 @@ class Sequential(Layer):
         inner = "\n".join(f"  ({i}): {layer!r}" for i, layer in enumerate(self.layers))
         head = "Sequential("
         if self.built:
-            head += f"n_in={self.n_in}, n_out={self.n_out}, n_params={self.theta.size}"
+            # a nested network owns no buffer: count its views
+            n_params = sum(v.size for v in self.params.values())
+            head += f"n_in={self.n_in}, n_out={self.n_out}, n_params={n_params}"
         return f"{head}\n{inner}\n)"
 
     def __setstate__(self, state):
