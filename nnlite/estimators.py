@@ -416,8 +416,8 @@ class _BaseMLP:
     # ----- prediction ------------------------------------------------------------------------
     def _forward(self, X):
         self._check_fitted()
-        X = _checks.check_X(X, type(self).__name__, float_dtypes=())
         _checks.check_feature_names(self, X, reset=False)
+        X = _checks.check_X(X, type(self).__name__, float_dtypes=())
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input.")

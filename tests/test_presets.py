@@ -247,3 +247,18 @@ def test_sample_weight_checks():
     b = quiet_fit(MLPClassifier((3,), solver="lbfgs", max_iter=50, random_state=0),
                   np.r_[X[:60], X], np.r_[Y3[:60], Y3])
     np.testing.assert_allclose(a.coefs_[0], b.coefs_[0], rtol=1e-6, atol=1e-8)
+
+
+def test_dataframe_feature_names():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = quiet_fit(MLPClassifier((3,), max_iter=2, random_state=0), frame, Y3)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        plain = clf.predict(X)
+    np.testing.assert_array_equal(clf.predict(frame), plain)
+    with pytest.raises(ValueError, match="Feature names unseen at fit time"):
+        clf.predict(frame.rename(columns={"a": "z"}))
+    reg = quiet_fit(MLPRegressor(hidden_layer_sizes=(3,), max_iter=2), X, YR)
+    with pytest.warns(UserWarning, match="X has feature names, but MLPRegressor was fitted"):
+        reg.predict(frame)
