@@ -128,7 +128,7 @@ def check_X(X, where, *, n_features=None, name="X", owner="the network"):
     return X
 
 
-def check_target(y, where, n_samples, *, name="y"):
+def check_target(y, where, n_samples, *, name="y", ref_name="X"):
     """A numeric, finite, 1-D or 2-D ``y`` with ``n_samples`` rows.
 
     Integer and boolean targets keep their dtype (class indices); other
@@ -142,11 +142,12 @@ def check_target(y, where, n_samples, *, name="y"):
         raise ValueError(f"{where}: {name} must be 1-D (n_samples,) or 2-D (n_samples, "
                          f"n_outputs); got {got}.")
     _require_finite(y, where, name)
-    check_same_length(where, ("X", n_samples), (name, y.shape[0]))
+    check_same_length(where, (ref_name, n_samples), (name, y.shape[0]))
     return y
 
 
-def check_sample_weight(sample_weight, where, n_samples, *, name="sample_weight"):
+def check_sample_weight(sample_weight, where, n_samples, *, name="sample_weight",
+                        ref_name="X"):
     """``None``, or 1-D finite non-negative weights of length ``n_samples``, not all zero.
 
     A scalar is broadcast to every sample.  Returns a float64 array (or ``None``).
@@ -158,7 +159,7 @@ def check_sample_weight(sample_weight, where, n_samples, *, name="sample_weight"
     w = _to_real(_as_array(sample_weight, where, name), where, name, keep=())
     if w.ndim != 1:
         raise ValueError(f"{where}: {name} must be 1-D (n_samples,); got shape {w.shape}.")
-    check_same_length(where, ("X", n_samples), (name, w.shape[0]))
+    check_same_length(where, (ref_name, n_samples), (name, w.shape[0]))
     _require_finite(w, where, name)
     if (w < 0).any():
         raise ValueError(f"{where}: {name} must be non-negative; got a minimum of "
@@ -241,7 +242,8 @@ def check_validation_data(validation_data, where, n_features, *, numeric_y=True)
                         f"{type(validation_data).__name__} {_length_of(validation_data)}.")
     X_val = check_X(validation_data[0], where, n_features=n_features, name="X_val")
     if numeric_y:
-        y_val = check_target(validation_data[1], where, X_val.shape[0], name="y_val")
+        y_val = check_target(validation_data[1], where, X_val.shape[0], name="y_val",
+                             ref_name="X_val")
     else:
         y_val = _as_array(validation_data[1], where, "y_val")
         check_same_length(where, ("X_val", X_val.shape[0]),
@@ -249,5 +251,5 @@ def check_validation_data(validation_data, where, n_features, *, numeric_y=True)
     w_val = None
     if len(validation_data) == 3:
         w_val = check_sample_weight(validation_data[2], where, X_val.shape[0],
-                                    name="sample_weight_val")
+                                    name="sample_weight_val", ref_name="X_val")
     return (X_val, y_val) if w_val is None else (X_val, y_val, w_val)

@@ -110,9 +110,10 @@ class Loss:
         output = _validation.check_X(output, where, name="output")
         if not isinstance(output, np.ndarray):
             output = output.toarray()
-        y = _validation.check_target(y, where, output.shape[0])
+        y = _validation.check_target(y, where, output.shape[0], ref_name="output")
         y = self.prepare_target(y, output.shape[1])
-        sample_weight = _validation.check_sample_weight(sample_weight, where, output.shape[0])
+        sample_weight = _validation.check_sample_weight(sample_weight, where, output.shape[0],
+                                                        ref_name="output")
         return output, y, sample_weight
 
     def fuses_with(self, layer) -> bool:
