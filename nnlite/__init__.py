@@ -1,6 +1,7 @@
 """nnlite: a small, exact and fast neural-network library on numpy and scipy."""
 
 from . import gradcheck
+from ._threads import get_blas_threads, set_blas_threads
 from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
@@ -24,4 +25,5 @@ __all__ = [
     "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
     "gradcheck",
     "save", "load",
+    "set_blas_threads", "get_blas_threads",
 ]

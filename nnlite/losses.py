@@ -142,6 +142,31 @@ class Loss:
         value = self._fused_value(logits, p, y, sample_weight) if compute_value else None
         return value, _weighted(p - y, sample_weight)
 
+    def _class_codes(self, y):
+        """Per-row class indices when that describes ``y`` exactly, else None (see LogLoss)."""
+        return None
+
+    def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
+        """:meth:`fused_value_and_delta` allowed to overwrite ``logits`` (a network's work array).
+
+        The same operations on every element, without the temporary arrays.
+        ``codes`` is a batch of :meth:`_class_codes` (a hint a loss may use).
+        """
+        if (type(self).fused_value_and_delta is not Loss.fused_value_and_delta
+                or y.dtype != logits.dtype or y.shape != logits.shape):
+            return self.fused_value_and_delta(logits, y, sample_weight, compute_value)
+        value = None
+        if compute_value and self._value_from_logits():
+            value = self._fused_value(logits, None, y, sample_weight)
+        p = self.canonical_output._apply_inplace(logits)
+        if compute_value and value is None:
+            value = self._fused_value(None, p, y, sample_weight)
+        np.subtract(p, y, out=p)
+        return value, _weighted(p, sample_weight)
+
+    def _value_from_logits(self):
+        return False
+
     def _fused_value(self, logits, p, y, sample_weight):
         return self._value(p, y, sample_weight)
 
@@ -183,6 +208,9 @@ class _ProbabilityLoss(Loss):
 
     def __init__(self, value_from_logits: bool = True):
         self.value_from_logits = bool(value_from_logits)
+
+    def _value_from_logits(self):
+        return self.value_from_logits
 
     def _fused_value(self, logits, p, y, sample_weight):
         if self.value_from_logits:
@@ -238,6 +266,55 @@ class LogLoss(_ProbabilityLoss):
             onehot[np.arange(y.shape[0]), y] = 1.0
             return onehot
         return super().prepare_target(y, n_outputs)
+
+    def _class_codes(self, y):
+        """The class of every row if ``y`` is exactly one-hot (0/1, one 1 per row), else None.
+
+        Computed once per fit; the training loop hands batches of it to
+        :meth:`_fused_inplace`, which then reads one probability per row
+        instead of the whole ``(n, k)`` matrix.
+        """
+        if type(self) is not LogLoss or y.ndim != 2 or y.shape[1] < 2 or y.shape[0] == 0:
+            return None
+        codes = y.argmax(axis=1)
+        rows = np.arange(y.shape[0])
+        if not (np.all(y[rows, codes] == 1) and np.count_nonzero(y) == y.shape[0]):
+            return None
+        return codes
+
+    def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
+        if (codes is None or sample_weight is not None or not compute_value
+                or type(self) is not LogLoss or y.dtype != logits.dtype
+                or y.shape != logits.shape):
+            return super()._fused_inplace(logits, y, sample_weight, compute_value)
+        # With one-hot rows, every entry of the per-entry loss matrix is zero except one
+        # per row.  The column means below add those entries in row order and divide as
+        # np.average does, so the value is bit for bit the one of the full computation.
+        z = logits
+        n, k = z.shape
+        flat = np.arange(0, n * k, k)
+        flat += codes
+        z -= z.max(axis=1)[:, np.newaxis]
+        if self.value_from_logits:
+            picked = z.ravel()[flat]  # shifted logit of the true class
+            np.exp(z, out=z)
+            sums = z.sum(axis=1)[:, np.newaxis]
+            z /= sums
+            picked -= np.log(sums).ravel()  # log p of the true class
+        else:
+            np.exp(z, out=z)
+            z /= z.sum(axis=1)[:, np.newaxis]
+            picked = z.ravel()[flat]
+            eps = np.finfo(z.dtype).eps
+            np.clip(picked, eps, 1 - eps, out=picked)
+            picked = xlogy(np.ones(1, y.dtype), picked)
+        np.negative(picked, out=picked)
+        col = np.zeros(k, picked.dtype)
+        np.add.at(col, codes, picked)
+        np.true_divide(col, np.intp(n), out=col, casting="unsafe")
+        value = float(col.sum())
+        z.ravel()[flat] -= 1  # p - y
+        return value, z
 
     def per_entry(self, output, y):
         p = self._clip(output)

@@ -209,9 +209,27 @@ class Sequential(Layer):
 
     def _forward(self, x, train):
         self._ensure_built(x)
+        return self._forward_fast(x, train, False, False)[0]
+
+    def _forward_fast(self, x, train, owned, scratch):
+        # activations run in place on the fresh output of the layer before them; the
+        # caller's x is never written
+        self._ensure_built(x)
         for layer in self.layers:
-            x = layer.forward(x, train)
-        return x
+            x, owned = layer._forward_fast(x, train, owned, scratch)
+        return x, owned
+
+    def _backward_fast(self, grad_out, need_grad_in, scratch, stop=None):
+        layers = self.layers if stop is None else self.layers[:stop]
+        g = grad_out
+        for i in range(len(layers) - 1, 0, -1):
+            g = layers[i]._backward_fast(g, True, scratch)
+        return layers[0]._backward_fast(g, need_grad_in, scratch)
+
+    def _drop_buffers(self):
+        super()._drop_buffers()
+        for layer in self.layers:
+            layer._drop_buffers()
 
     def predict(self, x):
         """Output of the stack without caching anything for a backward pass.
@@ -281,25 +299,31 @@ class Sequential(Layer):
             self, "Sequential.loss_and_grad", x, y, loss, alpha, sample_weight)
         return self._loss_and_grad(x, y, loss, alpha, sample_weight, compute_value)
 
-    def _loss_and_grad(self, x, y, loss, alpha=0.0, sample_weight=None, compute_value=True):
+    def _loss_and_grad(self, x, y, loss, alpha=0.0, sample_weight=None, compute_value=True,
+                       codes=None):
         self._ensure_built(x)
         fused = loss.fuses_with(self.layers[-1])
         stop = len(self.layers) - 1 if fused else len(self.layers)
-        h = x
+        # work arrays are reused from batch to batch; activations run in place
+        h, owned = x, False
         for layer in self.layers[:stop]:
-            h = layer.forward(h, True)
-        if fused:
+            h, owned = layer._forward_fast(h, True, owned, True)
+        if fused and owned and hasattr(loss, "_fused_inplace"):
+            value, delta = loss._fused_inplace(h, y, sample_weight, compute_value, codes)
+        elif fused:
             value, delta = loss.fused_value_and_delta(h, y, sample_weight, compute_value)
         else:  # h is already the output: the loop above ran every layer
             value = loss._value(h, y, sample_weight) if compute_value else None
             delta = loss._gradient(h, y, sample_weight)
         if stop:  # a lone fused output layer has nothing to backpropagate into
-            self.backward(delta, need_grad_in=False, stop=stop)
+            self._backward_fast(delta, False, True, stop=stop)
 
         grad, theta, npen = self._own_buffer.grad, self._own_buffer.theta, self._own_buffer.n_penalized
         s = x.shape[0] if sample_weight is None else sample_weight.sum()
         if alpha:
-            grad[:npen] += alpha * theta[:npen]
+            tmp = self._buffer("alpha", (npen,), np.result_type(theta.dtype, alpha))
+            np.multiply(theta[:npen], alpha, out=tmp)
+            grad[:npen] += tmp
         grad /= s
         if compute_value:
             w = theta[:npen]

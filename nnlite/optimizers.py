@@ -205,7 +205,9 @@ class Adam(Optimizer):
         self.m = np.zeros_like(theta)
         self.v = np.zeros_like(theta)
         self._tmp = np.empty_like(theta)
-        self._tmp2 = np.empty_like(theta)
+        # lr_t is a float64 scalar, so (as in scikit-learn) the step is computed in
+        # float64 and rounded once when added to float32 parameters
+        self._tmp2 = np.empty(theta.shape, np.result_type(theta.dtype, np.float64))
         return self
 
     def step(self, theta, grad):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _validation, exceptions
+from . import _threads, _validation, exceptions
 from .init import check_random_state
 
 __all__ = ["History", "train"]
@@ -181,9 +181,18 @@ def _default_score(loss, alpha):
     return score
 
 
-def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size, epochs,
-                      shuffle, sample_weight, tol, n_iter_no_change, validation_data, score,
-                      incremental, verbose, callback):
+def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size, *args):
+    step_work = min(batch_size, X.shape[0]) * max(net.n_penalized, 1)
+    try:
+        with _threads.blas_threads_for(step_work):
+            _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_size, *args)
+    finally:
+        net._drop_buffers()
+
+
+def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_size, epochs,
+                       shuffle, sample_weight, tol, n_iter_no_change, validation_data, score,
+                       incremental, verbose, callback):
     if not incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
         optimizer.init(net.theta)
         optimizer._nnlite_theta_size = net.theta.size
@@ -197,6 +206,12 @@ def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_siz
     bs = int(np.clip(batch_size, 1, n))
     idx = np.arange(n)
     theta = net.theta
+    loss_and_grad = net._loss_and_grad  # unchecked: train() validated the data once
+    xbuf = np.empty((bs, X.shape[1]), X.dtype) if isinstance(X, np.ndarray) else None
+    ybuf = np.empty((bs,) + y.shape[1:], y.dtype)
+    wbuf = None if sample_weight is None else np.empty(bs, sample_weight.dtype)
+    codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
+    cbuf = None if codes is None else np.empty(bs, codes.dtype)
     history.n_iter = 0
     history.stopped = False
     try:
@@ -208,9 +223,17 @@ def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_siz
             acc = 0.0
             for start in range(0, n, bs):
                 stop = min(start + bs, n)
-                rows = idx[start:stop] if shuffle else slice(start, stop)
-                w = None if sample_weight is None else sample_weight[rows]
-                value, grad = net._loss_and_grad(X[rows], y[rows], loss, alpha, w)
+                if shuffle:  # gather the batch into the same arrays every time
+                    rows, m = idx[start:stop], stop - start
+                    xb = X[rows] if xbuf is None else np.take(X, rows, 0, xbuf[:m], "clip")
+                    yb = np.take(y, rows, 0, ybuf[:m], "clip")
+                    w = None if wbuf is None else np.take(sample_weight, rows, 0, wbuf[:m], "clip")
+                    cb = None if cbuf is None else np.take(codes, rows, 0, cbuf[:m], "clip")
+                else:
+                    xb, yb = X[start:stop], y[start:stop]
+                    w = None if sample_weight is None else sample_weight[start:stop]
+                    cb = None if codes is None else codes[start:stop]
+                value, grad = loss_and_grad(xb, yb, loss, alpha, w, codes=cb)
                 acc += value * (stop - start)
                 optimizer.step(theta, grad)
             history.n_iter += 1
@@ -274,6 +297,14 @@ def _track_validation(net, history, value, tol, verbose):
 
 
 def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
+    try:
+        with _threads.blas_threads_for(X.shape[0] * max(net.n_penalized, 1)):
+            _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
+    finally:
+        net._drop_buffers()
+
+
+def _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
     theta = net.theta
 
     def objective(x):

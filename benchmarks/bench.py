@@ -1,0 +1,465 @@
+"""nnlite beside scikit-learn's MLP and PyTorch (CPU), on the same data and settings.
+
+Run from the repository root::
+
+    python benchmarks/bench.py --quick          # under two minutes
+    python benchmarks/bench.py                  # the full run, under fifteen
+    python benchmarks/bench.py --json out.json  # also write every measurement
+
+Every case runs its contenders interleaved (nnlite, scikit-learn, PyTorch,
+nnlite, ...) in this one process, with the BLAS thread count of every library
+pinned (``--threads``, default 1) and reported.  Per case and contender the
+table gives the median time, the median of the paired ratios nnlite / peer,
+samples per second, achieved GFLOP/s and its share of the matrix-product rate
+measured at the start of the same run, the final training loss and a score on
+held-out data (so that speed is never bought with a worse model), and the peak
+memory of one extra, untimed run (tracemalloc, which sees numpy's arrays but
+not PyTorch's).
+
+scikit-learn is a benchmark-only dependency: it provides the reference
+implementation and the 8x8 digits data set.  PyTorch is used when importable
+(``pip install torch==2.13.0``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import nnlite  # noqa: E402
+
+try:
+    import sklearn
+    from sklearn.datasets import load_digits, make_classification, make_regression
+    from sklearn.neural_network import MLPClassifier as SkClassifier
+    from sklearn.neural_network import MLPRegressor as SkRegressor
+except ImportError:  # pragma: no cover
+    sys.exit("benchmarks/bench.py needs scikit-learn (the reference): pip install scikit-learn")
+
+try:
+    import torch
+except ImportError:
+    torch = None
+
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
+
+# ----------------------------------------------------------------------------------------
+# data and flop counts
+
+
+def synthetic_classification(n, d, k, seed=0, n_test=5000):
+    X, y = make_classification(n_samples=n + n_test, n_features=d, n_informative=min(d, 30),
+                               n_redundant=0, n_classes=k, n_clusters_per_class=1,
+                               class_sep=1.5, random_state=seed)
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def synthetic_regression(n, d, seed=0, n_test=5000):
+    X, y = make_regression(n_samples=n + n_test, n_features=d, n_informative=min(d, 30),
+                           noise=5.0, random_state=seed)
+    y = y / y.std()
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def digits():
+    X, y = load_digits(return_X_y=True)
+    X = X / 16.0
+    rng = np.random.RandomState(0)
+    test = rng.rand(len(y)) < 0.25
+    return X[~test], y[~test], X[test], y[test]
+
+
+def weights_count(sizes):
+    return sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def train_flops(sizes, samples_times_epochs):
+    """Multiply-adds x2 of forward, weight gradients and input gradients (none for layer 0)."""
+    w = weights_count(sizes)
+    return 2.0 * samples_times_epochs * (3 * w - sizes[0] * sizes[1])
+
+
+def matmul_rate(dtype, n=1024, repeats=7):
+    """GFLOP/s of one large square product, median of ``repeats``."""
+    rng = np.random.RandomState(0)
+    a = rng.normal(size=(n, n)).astype(dtype)
+    b = rng.normal(size=(n, n)).astype(dtype)
+    out = np.empty((n, n), dtype)
+    np.matmul(a, b, out=out)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        np.matmul(a, b, out=out)
+        times.append(time.perf_counter() - t)
+    return 2.0 * n**3 / np.median(times) / 1e9
+
+
+# ----------------------------------------------------------------------------------------
+# contenders: each returns a callable ``run() -> (model, loss)`` and a scorer
+
+
+def sk_model(kind, hidden, solver, dtype, epochs, **kw):
+    cls = SkClassifier if kind == "clf" else SkRegressor
+    params = dict(hidden_layer_sizes=hidden, solver=solver, max_iter=epochs, tol=0.0,
+                  random_state=0, **kw)
+    return cls(**params)
+
+
+def nn_model(kind, hidden, solver, dtype, epochs, **kw):
+    cls = nnlite.MLPClassifier if kind == "clf" else nnlite.MLPRegressor
+    return cls(hidden_layer_sizes=hidden, solver=solver, max_iter=epochs, tol=0.0,
+               random_state=0, **kw)
+
+
+def nn_custom_adam(hidden, epochs, batch_size=200):
+    """Case (a) through the core API: a hand-built Sequential and nnlite.train."""
+    def fit(X, y):
+        n_classes = int(y.max()) + 1
+        layers = []
+        for h in hidden:
+            layers += [nnlite.Dense(h), nnlite.ReLU()]
+        net = nnlite.Sequential(layers + [nnlite.Dense(n_classes), nnlite.Softmax()])
+        hist = nnlite.train(net, X, y, nnlite.LogLoss(), nnlite.Adam(1e-3), alpha=1e-4,
+                            batch_size=batch_size, epochs=epochs, random_state=0)
+        return net, hist.loss
+    return fit
+
+
+def torch_fit(kind, hidden, solver, epochs, batch_size=200, lr=1e-3, alpha=1e-4,
+              momentum=0.9):
+    """The same network and hyperparameters in PyTorch float32 (a straightforward loop)."""
+    def fit(X, y):
+        torch.manual_seed(0)
+        Xt = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
+        if kind == "clf":
+            yt = torch.from_numpy(y.astype(np.int64))
+            n_out = int(y.max()) + 1
+            crit = torch.nn.CrossEntropyLoss()
+        else:
+            yt = torch.from_numpy(y.astype(np.float32)).reshape(-1, 1)
+            n_out = 1
+            crit = torch.nn.MSELoss()
+        layers, width = [], X.shape[1]
+        for h in hidden:
+            layers += [torch.nn.Linear(width, h), torch.nn.ReLU()]
+            width = h
+        model = torch.nn.Sequential(*layers, torch.nn.Linear(width, n_out))
+        weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+        biases = [p for name, p in model.named_parameters() if name.endswith("bias")]
+        # scikit-learn's penalty alpha/(2 n_batch) ||W||^2 is weight decay alpha/n_batch
+        groups = [{"params": weights, "weight_decay": alpha / batch_size},
+                  {"params": biases, "weight_decay": 0.0}]
+        if solver == "adam":
+            opt = torch.optim.Adam(groups, lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        else:
+            opt = torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=True)
+        n = Xt.shape[0]
+        total = 0.0
+        for _ in range(epochs):
+            perm = torch.randperm(n)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = perm[start:start + batch_size]
+                xb, yb = Xt.index_select(0, idx), yt.index_select(0, idx)
+                opt.zero_grad(set_to_none=True)
+                out = model(xb)
+                loss = crit(out, yb) * (0.5 if kind == "reg" else 1.0)
+                loss.backward()
+                opt.step()
+                total += float(loss) * len(idx)
+        return model, total / n
+    return fit
+
+
+def torch_score(kind, model, X, y):
+    with torch.no_grad():
+        out = model(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))).numpy()
+    if kind == "clf":
+        return float(np.mean(out.argmax(1) == y))
+    return r2(y, out.ravel())
+
+
+def r2(y, p):
+    return float(1 - np.sum((y - p) ** 2) / np.sum((y - y.mean()) ** 2))
+
+
+# ----------------------------------------------------------------------------------------
+# measurement
+
+
+def timed(fn):
+    gc.collect()
+    t = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - t, result
+
+
+def peak_memory(fn):
+    gc.collect()
+    tracemalloc.start()
+    tracemalloc.reset_peak()
+    base = tracemalloc.get_traced_memory()[0]
+    fn()
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def run_case(name, contenders, repeats, work_flops, samples, rates, memory=True):
+    """Time ``contenders`` (name -> dict(run, dtype, score)) interleaved; return the rows."""
+    names = list(contenders)
+    times = {k: [] for k in names}
+    results = {}
+    for k in names:  # warm-up (imports, first-call allocations), untimed
+        if contenders[k].get("warmup", True):
+            contenders[k]["run"]()
+    for _ in range(repeats):
+        for k in names:
+            dt, res = timed(contenders[k]["run"])
+            times[k].append(dt)
+            results[k] = res
+    rows = []
+    for k in names:
+        c = contenders[k]
+        ref = c.get("ref", names[0])
+        med = float(np.median(times[k]))
+        gflops = work_flops / med / 1e9 if work_flops else None
+        rate = rates.get(c["dtype"])
+        row = {
+            "case": name, "contender": k, "dtype": c["dtype"],
+            "times": times[k], "median_s": med,
+            "samples_per_s": samples / med if samples else None,
+            "gflops": gflops, "share_of_matmul": gflops / rate if gflops and rate else None,
+        }
+        if k != ref:
+            row["compared_with"] = ref
+            row["ratio_nnlite_over_this"] = float(np.median(
+                [a / b for a, b in zip(times[ref], times[k])]))
+        model_loss = results[k]
+        row.update(c["score"](model_loss))
+        if memory and c.get("memory", True):
+            row["peak_mib"] = peak_memory(c["run"])
+        rows.append(row)
+    return rows
+
+
+def fmt_row(r):
+    def f(v, spec):  # noqa: E306
+        return format(v, spec) if v is not None else "-"
+    ratio = r.get("ratio_nnlite_over_this")
+    return (f"| {r['case']} | {r['contender']} | {f(r['median_s'], '.3f')} | "
+            f"{f(ratio, '.2f') if ratio is not None else '(ref)'} | "
+            f"{f(r['samples_per_s'], ',.0f')} | {f(r['gflops'], '.1f')} | "
+            f"{f(r['share_of_matmul'] * 100 if r['share_of_matmul'] else None, '.0f')}% | "
+            f"{f(r.get('loss'), '.4f')} | {f(r.get('score'), '.4f')} | "
+            f"{f(r.get('peak_mib'), '.1f')} |")
+
+
+HEADER = ("| case | contender | median s | nnlite/this | samples/s | GFLOP/s | % of matmul | "
+          "loss | score | peak MiB |\n|---|---|---|---|---|---|---|---|---|---|")
+
+
+# ----------------------------------------------------------------------------------------
+# the cases
+
+
+def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batch_size=200,
+                   torch_ok=True, custom=False, **kw):
+    X, y, Xt, yt = data
+    out = {}
+
+    def scorer(kind_, Xt_, yt_, dtype):
+        def score(model_loss):
+            model, loss = model_loss
+            if torch is not None and isinstance(model, torch.nn.Module):
+                return {"loss": float(loss), "score": torch_score(kind_, model, Xt_, yt_)}
+            if isinstance(model, nnlite.Sequential):
+                p = model.predict(Xt_.astype(dtype))
+                s = (float(np.mean(p.argmax(1) == yt_)) if kind_ == "clf"
+                     else r2(yt_, p.ravel()))
+                return {"loss": float(loss), "score": s}
+            return {"loss": float(loss), "score": float(model.score(Xt_.astype(dtype), yt_))}
+        return score
+
+    skw = dict(kw)
+    if solver != "lbfgs":
+        skw["batch_size"] = batch_size
+    for dt in dtypes:
+        Xd = X.astype(dt)
+        tag = "" if len(dtypes) == 1 else f" {dt[-2:]}"  # "nnlite 64", "nnlite 32"
+
+        def nn_run(Xd=Xd, dt=dt):
+            m = nn_model(kind, hidden, solver, dt, epochs, **skw).fit(Xd, y)
+            return m, m.loss_
+
+        def sk_run(Xd=Xd, dt=dt):
+            m = sk_model(kind, hidden, solver, dt, epochs, **skw).fit(Xd, y)
+            return m, m.loss_
+
+        out[f"nnlite{tag}"] = {"run": nn_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt)}
+        out[f"sklearn{tag}"] = {"run": sk_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt),
+                                "ref": f"nnlite{tag}"}
+    if custom:
+        fit = nn_custom_adam(hidden, epochs, batch_size)
+        out["nnlite core API"] = {"run": lambda: fit(X, y), "dtype": "float64",
+                                  "score": scorer(kind, Xt, yt, "float64")}
+    if torch is not None and torch_ok:
+        lr = kw.get("learning_rate_init", 1e-3)
+        fit_t = torch_fit(kind, hidden, solver, epochs, batch_size, lr=lr,
+                          alpha=kw.get("alpha", 1e-4))
+        out["pytorch f32"] = {"run": lambda: fit_t(X, y), "dtype": "float32",
+                              "ref": "nnlite 32" if "nnlite 32" in out else "nnlite",
+                              "score": scorer(kind, Xt, yt, "float32"), "memory": False}
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 2 min)")
+    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every library")
+    ap.add_argument("--repeats", type=int, default=None)
+    ap.add_argument("--cases", default="a,b,c,d,e,r,p,sweep")
+    ap.add_argument("--json", default=None, help="write all measurements to this file")
+    ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    args = ap.parse_args(argv)
+    warnings.simplefilter("ignore")
+    quick = args.quick
+    repeats = args.repeats or (3 if quick else 5)
+    ep = 4 if quick else 20  # epochs of cases a, b, e, r
+    cases = set(args.cases.split(","))
+    memory = not args.no_memory
+
+    limits = threadpool_limits(args.threads)
+    if torch is not None:
+        torch.set_num_threads(args.threads)
+    nnlite.set_blas_threads(args.threads)
+    rates = {"float64": matmul_rate(np.float64), "float32": matmul_rate(np.float32)}
+
+    env = {
+        "python": platform.python_version(), "machine": platform.processor() or platform.machine(),
+        "cpus": os.cpu_count(), "numpy": np.__version__, "nnlite": nnlite.__version__,
+        "sklearn": sklearn.__version__, "torch": None if torch is None else torch.__version__,
+        "threads": args.threads, "quick": quick, "repeats": repeats,
+        "blas": [{k: d.get(k) for k in ("internal_api", "version", "num_threads", "filepath")}
+                 for d in threadpool_info()],
+        "matmul_gflops_1024": rates, "command": " ".join(["python"] + sys.argv),
+        "load_average": os.getloadavg(),
+    }
+    print(f"# nnlite benchmark ({'quick' if quick else 'full'}), {repeats} interleaved repeats, "
+          f"BLAS threads pinned to {args.threads}")
+    for d in env["blas"]:
+        print(f"#   {d['internal_api']} {d['version']} threads={d['num_threads']}")
+    print(f"# torch: {env['torch']}; load average at start: {env['load_average']}")
+    print(f"# matmul 1024^3 rate: float64 {rates['float64']:.1f} GFLOP/s, "
+          f"float32 {rates['float32']:.1f} GFLOP/s")
+    print(HEADER)
+    rows = []
+
+    def emit(new):
+        for r in new:
+            print(fmt_row(r), flush=True)
+        rows.extend(new)
+
+    t0 = time.perf_counter()
+    cls_data = synthetic_classification(20000, 50, 10)
+    if "a" in cases:
+        c = fit_contenders("clf", (100,), "adam", cls_data, ep, custom=True)
+        emit(run_case(f"(a) adam (100,) {ep} ep", c, repeats,
+                      train_flops([50, 100, 10], 20000 * ep), 20000 * ep, rates, memory))
+    if "b" in cases:
+        c = fit_contenders("clf", (256, 128), "adam", cls_data, ep,
+                           dtypes=("float64", "float32"))
+        emit(run_case(f"(b) adam (256,128) {ep} ep", c, max(2, repeats - 2),
+                      train_flops([50, 256, 128, 10], 20000 * ep), 20000 * ep, rates, memory))
+    if "c" in cases:
+        dig = digits()
+        ep_c = 50 if quick else 200
+        c = fit_contenders("clf", (100,), "adam", dig, ep_c)
+        n = len(dig[1])
+        emit(run_case(f"(c) digits adam (100,) {ep_c} ep", c, repeats,
+                      train_flops([64, 100, 10], n * ep_c), n * ep_c, rates, memory))
+    if "d" in cases:
+        data = synthetic_classification(5000, 20, 10, seed=1)
+        it = 50 if quick else 200
+        c = fit_contenders("clf", (50,), "lbfgs", data, it, torch_ok=False)
+        emit(run_case(f"(d) lbfgs (50,) {it} it", c, repeats, None, None, rates, memory))
+    if "e" in cases:
+        c = fit_contenders("clf", (100,), "sgd", cls_data, ep, learning_rate_init=0.01,
+                           momentum=0.9, nesterovs_momentum=True)
+        emit(run_case(f"(e) sgd nesterov (100,) {ep} ep", c, repeats,
+                      train_flops([50, 100, 10], 20000 * ep), 20000 * ep, rates, memory))
+    if "r" in cases:
+        data = synthetic_regression(20000, 50)
+        c = fit_contenders("reg", (100,), "adam", data, ep)
+        emit(run_case(f"(r) regression adam (100,) {ep} ep", c, repeats,
+                      train_flops([50, 100, 1], 20000 * ep), 20000 * ep, rates, memory))
+    if "p" in cases:
+        X, y, _, _ = cls_data
+        n_rows = 100_000
+        Xp = np.random.RandomState(2).normal(size=(n_rows, 50))
+        models = {}
+        for dt in ("float64", "float32"):
+            m = nnlite.MLPClassifier((256, 128), max_iter=2, random_state=0).fit(
+                X.astype(dt), y)
+            s = SkClassifier((256, 128), max_iter=2, random_state=0).fit(X.astype(dt), y)
+            models[dt] = (m, s, Xp.astype(dt))
+        c = {}
+        for dt in ("float32", "float64"):
+            m, s, Xd = models[dt]
+            c[f"nnlite {dt[-2:]}"] = {"run": lambda m=m, Xd=Xd: (m.predict_proba(Xd), None),
+                                      "dtype": dt, "score": lambda r: {}}
+            c[f"sklearn {dt[-2:]}"] = {"run": lambda s=s, Xd=Xd: (s.predict_proba(Xd), None),
+                                       "dtype": dt, "score": lambda r: {},
+                                       "ref": f"nnlite {dt[-2:]}"}
+        if torch is not None:
+            tm = torch.nn.Sequential(torch.nn.Linear(50, 256), torch.nn.ReLU(),
+                                     torch.nn.Linear(256, 128), torch.nn.ReLU(),
+                                     torch.nn.Linear(128, 10), torch.nn.Softmax(dim=1))
+            Xt32 = torch.from_numpy(Xp.astype(np.float32))
+
+            def torch_predict():
+                with torch.no_grad():
+                    return tm(Xt32).numpy(), None
+            c["pytorch f32"] = {"run": torch_predict, "dtype": "float32", "ref": "nnlite 32",
+                                "score": lambda r: {}, "memory": False}
+        flops = 2.0 * n_rows * weights_count([50, 256, 128, 10])
+        emit(run_case("(p) predict_proba 100k (256,128)", c, repeats + 2, flops, n_rows, rates,
+                      memory))
+    if "sweep" in cases:
+        sweep_n = [5000, 20000] if quick else [5000, 10000, 20000, 40000, 80000]
+        sweep_w = [64, 256] if quick else [64, 128, 256, 512, 1024]
+        ep_s = 2 if quick else 5
+        big = synthetic_classification(max(sweep_n), 50, 10, seed=3, n_test=1000)
+        for n in sweep_n:
+            data = (big[0][:n], big[1][:n], big[2], big[3])
+            c = fit_contenders("clf", (100,), "adam", data, ep_s, torch_ok=False)
+            emit(run_case(f"sweep n={n} (100,) {ep_s} ep", c, 2 if quick else 3,
+                          train_flops([50, 100, 10], n * ep_s), n * ep_s, rates, False))
+        for w in sweep_w:
+            data = (big[0][:10000], big[1][:10000], big[2], big[3])
+            c = fit_contenders("clf", (w, w), "adam", data, ep_s, torch_ok=False)
+            emit(run_case(f"sweep width={w} ({w},{w}) 10k {ep_s} ep", c, 2 if quick else 3,
+                          train_flops([50, w, w, 10], 10000 * ep_s), 10000 * ep_s, rates, False))
+    elapsed = time.perf_counter() - t0
+    print(f"# total {elapsed:.0f} s; load average at end: {os.getloadavg()}")
+    limits.restore_original_limits()
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"env": env, "elapsed_s": elapsed, "rows": rows}, fh, indent=1)
+        print(f"# wrote {args.json}")
+    return rows
+
+
+if __name__ == "__main__":
+    main()

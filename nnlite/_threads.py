@@ -1,0 +1,98 @@
+"""How many BLAS threads nnlite's matrix products use.
+
+A BLAS library starts one thread per core.  On minibatch-sized products those
+threads spend more time waiting for each other than computing, and when another
+process keeps one of two cores busy a fit can run ten times slower than with a
+single thread.  nnlite therefore decides itself:
+
+``"auto"`` (the default)
+    one thread for every call whose largest work is small (a training step, an
+    L-BFGS evaluation or a prediction below about 5e7 multiply-adds); BLAS's own
+    setting for larger ones, which split well across cores;
+an int ``n >= 1``
+    exactly ``n`` threads for everything nnlite computes;
+``"off"``
+    never touch the BLAS settings.
+
+Set it with the environment variable ``NNLITE_BLAS_THREADS`` (read on first
+use) or with :func:`set_blas_threads`.  Limiting needs the optional package
+``threadpoolctl`` (``pip install nnlite[threads]``), imported only when needed;
+without it nnlite leaves the thread count to BLAS (``OPENBLAS_NUM_THREADS=1``
+or ``OMP_NUM_THREADS=1`` set before Python starts have the same effect).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+__all__ = ["set_blas_threads", "get_blas_threads", "blas_threads_for"]
+
+#: Calls with fewer multiply-adds than this run on one thread in "auto" mode.
+SMALL_WORK = 50_000_000
+
+_setting = None
+_controller = None
+
+
+def _parse(value, where):
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in ("auto", "off"):
+            return text
+        if text.isdigit() and int(text) >= 1:
+            return int(text)
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+        return int(value)
+    raise ValueError(f"{where}: expected 'auto', 'off' or an int >= 1; got {value!r}.")
+
+
+def set_blas_threads(value="auto") -> None:
+    """Choose how many BLAS threads nnlite uses (see the module docstring).
+
+    Parameters
+    ----------
+    value : {'auto', 'off'} or int >= 1, default='auto'
+
+    Examples
+    --------
+    >>> import nnlite
+    >>> nnlite.set_blas_threads(1)
+    >>> nnlite.get_blas_threads()
+    1
+    >>> nnlite.set_blas_threads("auto")
+    """
+    global _setting
+    _setting = _parse(value, "set_blas_threads")
+
+
+def get_blas_threads():
+    """The current choice: ``'auto'``, ``'off'`` or an int."""
+    global _setting
+    if _setting is None:
+        _setting = _parse(os.environ.get("NNLITE_BLAS_THREADS", "auto"), "NNLITE_BLAS_THREADS")
+    return _setting
+
+
+def _limit(n):
+    global _controller
+    if _controller is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # optional: without it BLAS keeps its own setting
+            _controller = False
+        else:
+            _controller = ThreadpoolController()
+    if _controller is False:
+        return contextlib.nullcontext()
+    return _controller.limit(limits=n, user_api="blas")
+
+
+def blas_threads_for(work):
+    """Context manager limiting BLAS threads for calls of ``work`` multiply-adds."""
+    setting = get_blas_threads()
+    if setting == "off":
+        return contextlib.nullcontext()
+    if setting == "auto":
+        return _limit(1) if work < SMALL_WORK else contextlib.nullcontext()
+    return _limit(setting)
