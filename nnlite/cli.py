@@ -483,8 +483,8 @@ def info_command(args, out=sys.stdout):
     for i, layer in enumerate(net.layers):
         shapes = ", ".join(f"{k} {tuple(v.shape)}" for k, v in layer.params.items())
         n = sum(v.size for v in layer.params.values())
-        p(f"  ({i}) {type(layer).__name__:<10s} {width:>5d} -> {layer.n_out:<5d}"
-          + (f"  {shapes}, {n} parameters" if n else ""))
+        p((f"  ({i}) {type(layer).__name__:<10s} {width:>5d} -> {layer.n_out:<5d}"
+           + (f"  {shapes}, {n} parameters" if n else "")).rstrip())
         width = layer.n_out
     p(f"parameters: {net.theta.size} ({net.dtype})")
     if est is not net:
