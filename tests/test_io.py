@@ -568,3 +568,45 @@ def test_sparse_input_still_works_after_loading(tmp_path):
     save(net, path_in(tmp_path))
     xs = sparse.csr_matrix(X)
     assert np.array_equal(load(path_in(tmp_path)).predict(xs), net.predict(xs))
+
+
+class Scale(nnlite.Layer):
+    """A user-defined layer with one parameter per feature, made savable by registering it."""
+
+    def param_specs(self, n_in):
+        return [nnlite.params.ParamSpec("s", (n_in,))]
+
+    def reset_parameters(self, rng):
+        self.params["s"][...] = 1.0
+
+    def forward(self, x, train=True):
+        self._x = x
+        return x * self.params["s"]
+
+    def backward(self, grad_out):
+        self.grads["s"][...] = (grad_out * self._x).sum(axis=0)
+        return grad_out * self.params["s"]
+
+    def __nnlite_getstate__(self):
+        return {}, {}
+
+    @classmethod
+    def __nnlite_setstate__(cls, config, arrays):
+        return cls()
+
+
+def test_registered_user_layer_inside_a_network(tmp_path):
+    net = Sequential([Dense(3), Scale(), Tanh(), Dense(2), Softmax()], random_state=0)
+    trained(net)
+    with pytest.raises(TypeError, match="cannot save"):
+        save(net, path_in(tmp_path))
+    nio.register_model_class(Scale, name="TestScale")
+    try:
+        save(net, path_in(tmp_path))
+        back = load(path_in(tmp_path))
+    finally:
+        del nio._BY_NAME["TestScale"], nio._BY_CLASS[Scale]
+    assert isinstance(back.layers[1], Scale)
+    assert np.array_equal(back.layers[1].params["s"], net.layers[1].params["s"])
+    assert not np.all(net.layers[1].params["s"] == 1.0)  # it was trained, and saved as such
+    assert np.array_equal(back.predict(X), net.predict(X))
