@@ -15,6 +15,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -74,12 +75,25 @@ def test_there_are_examples_for_every_topic():
             "plot_custom_sequential", "plot_gradient_check", "plot_warm_start"} <= names
 
 
+@pytest.fixture(scope="module")
+def quick_runs(tmp_path_factory):
+    """Every example run once with --quick, two at a time (each is single-threaded)."""
+    base = tmp_path_factory.mktemp("examples")
+
+    def one(script):
+        out = base / script.stem / "figures"
+        out.parent.mkdir()
+        return script, out, run(script, out, "--quick")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return {script: (out, proc) for script, out, proc in pool.map(one, EXAMPLES)}
+
+
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
-def test_example_writes_its_figures(script, tmp_path):
+def test_example_writes_its_figures(script, quick_runs):
     expected = announced_figures(script)
     assert expected, f"{script.name}: the docstring names no ``*.png`` figure"
-    out = tmp_path / "figures"
-    proc = run(script, out, "--quick")
+    out, proc = quick_runs[script]
     assert proc.returncode == 0, f"{script.name} failed:\n{proc.stdout}\n{proc.stderr}"
     written = {p.name for p in out.glob("*.png")}
     assert written == expected, f"{script.name} wrote {sorted(written)}, announced " \
