@@ -138,6 +138,12 @@ def _number(text):
 
 def numeric_columns(path, header, rows, columns):
     """The given columns as a float matrix, or a CommandError naming the first bad cell."""
+    try:  # fast path; the loop below finds the first bad cell when there is one
+        X = np.array([[row[c] for c in columns] for _, row in rows], dtype=np.float64)
+        if np.isfinite(X).all():
+            return X.reshape(len(rows), len(columns))
+    except ValueError:
+        pass
     X = np.empty((len(rows), len(columns)))
     for i, (n, row) in enumerate(rows):
         for j, c in enumerate(columns):

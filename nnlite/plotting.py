@@ -41,9 +41,12 @@ def _curves(model):
         scores = getattr(model, "validation_scores_", None)
     elif hasattr(model, "loss_curve") and hasattr(model, "validation_scores"):
         loss, scores = model.loss_curve, model.validation_scores
-    elif hasattr(model, "solver") and getattr(model, "solver", None) == "lbfgs":
+    elif getattr(model, "solver", None) == "lbfgs" and hasattr(model, "network_"):
         raise ValueError("plot_loss_curve: a model trained with solver='lbfgs' records no loss "
                          "curve; use solver='sgd' or 'adam'.")
+    elif hasattr(model, "solver"):
+        raise ValueError(f"plot_loss_curve: this {type(model).__name__} is not fitted yet; "
+                         "call fit first.")
     else:
         raise TypeError("plot_loss_curve: expected a fitted MLPClassifier/MLPRegressor or an "
                         f"nnlite.History; got {type(model).__name__}.")

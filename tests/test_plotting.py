@@ -105,6 +105,8 @@ def test_loss_curve_refuses_what_has_none():
         plot_loss_curve(_fit(MLPClassifier((3,), solver="lbfgs", max_iter=5), X, y))
     with pytest.raises(ValueError, match="no loss curve"):
         plot_loss_curve(History())
+    with pytest.raises(ValueError, match="not fitted"):
+        plot_loss_curve(MLPClassifier())
     with pytest.raises(TypeError, match="History"):
         plot_loss_curve(np.zeros(3))
 
