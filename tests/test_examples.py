@@ -143,3 +143,12 @@ def test_png_checker_rejects_a_damaged_file(tmp_path):
 def _chunk(kind, body):
     return (struct.pack(">I", len(body)) + kind + body
             + struct.pack(">I", zlib.crc32(kind + body)))
+
+
+def test_the_examples_page_names_every_script_and_figure():
+    page = (ROOT / "docs" / "examples.md").read_text(encoding="utf-8")
+    for script in EXAMPLES:
+        assert f"`{script.name}`" in page, f"docs/examples.md does not mention {script.name}"
+        for figure in announced_figures(script):
+            assert f"`{figure}`" in page, f"docs/examples.md does not name {figure}"
+            assert (ROOT / "docs" / "images" / figure).exists(), f"docs/images/{figure} missing"
