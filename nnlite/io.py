@@ -88,6 +88,7 @@ _MAX_WIDTH = 2**31 - 1
 _NAME = re.compile(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*(/[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*)*")
 _DTYPES = ("float32", "float64")
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_STATE = "<state>"  # the "file name" of errors raised by from_state
 
 
 class ModelFileError(ValueError):
@@ -165,7 +166,7 @@ def from_state(node, arrays):
     ModelFileError
         If the description or the arrays are inconsistent or unsupported.
     """
-    reader = _Reader("<state>")
+    reader = _Reader(_STATE)
     arrays = dict(arrays)
     for name, a in arrays.items():
         reader.check_array(name, a)
@@ -557,8 +558,9 @@ class _Reader:
             return obj
         try:
             obj = codec.set(config, arrays)
-        except ModelFileError:
-            raise
+        except ModelFileError as exc:  # from a nested from_state: name this file instead
+            detail = str(exc).removeprefix(f"{_STATE}: ")
+            raise self.fail(f"{where} ({name}): {detail}") from None
         except (TypeError, ValueError, KeyError, IndexError) as exc:
             raise self.fail(f"{where}: {name} refused its saved state ({exc}).") from None
         if not isinstance(obj, codec.cls):

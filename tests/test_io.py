@@ -610,3 +610,18 @@ def test_registered_user_layer_inside_a_network(tmp_path):
     assert np.array_equal(back.layers[1].params["s"], net.layers[1].params["s"])
     assert not np.all(net.layers[1].params["s"] == 1.0)  # it was trained, and saved as such
     assert np.array_equal(back.predict(X), net.predict(X))
+
+
+def test_error_in_a_nested_state_names_the_file(registered, tmp_path):
+    save(Wrapped(STACKS["mlp"](), ["a"], np.zeros(1)), path_in(tmp_path))
+    entries = members(path_in(tmp_path))
+    header = json.loads(entries["nnlite.json"])
+    header["model"]["config"]["net"]["config"]["layers"][0]["config"]["n_out"] = "5"
+    entries["nnlite.json"] = json.dumps(header).encode()
+    bad = path_in(tmp_path, "bad.nnlite")
+    write_zip(bad, entries)
+    with pytest.raises(ModelFileError) as info:
+        load(bad)
+    message = str(info.value)
+    assert message.startswith(bad + ": model (TestWrapped): model.layers[0].config.n_out")
+    assert "n_out must be int" in message and "<state>" not in message
