@@ -191,19 +191,24 @@ def check_int(value, where, name, *, low=1, allow_inf=False):
     return int(value)
 
 
-def check_real(value, where, name, *, low=None, low_open=False, allow_none=False):
-    """``value`` as a finite float (``>= low``, or ``> low`` when ``low_open``)."""
+def check_real(value, where, name, *, low=None, low_open=False, allow_none=False,
+               allow_inf=False):
+    """``value`` as a finite float (``>= low``, or ``> low`` when ``low_open``).
+
+    ``allow_inf`` also accepts ``+inf`` (scikit-learn's ``tol`` does).
+    """
     if value is None and allow_none:
         return None
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         extra = " or None" if allow_none else ""
         raise TypeError(f"{where}: {name} must be a real number{extra}; got {value!r}.")
     value = float(value)
-    bad = not np.isfinite(value) or (
+    bad = np.isnan(value) or (value == -np.inf) or (value == np.inf and not allow_inf) or (
         low is not None and (value <= low if low_open else value < low))
     if bad:
         bound = "" if low is None else (" > " if low_open else " >= ") + f"{low:g}"
-        raise ValueError(f"{where}: {name} must be a finite number{bound}; got {value!r}.")
+        what = "a number" if allow_inf else "a finite number"
+        raise ValueError(f"{where}: {name} must be {what}{bound}; got {value!r}.")
     return value
 
 

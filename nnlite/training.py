@@ -163,7 +163,7 @@ def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_si
         net, "train", X, y, loss, alpha, sample_weight)
     batch_size = _validation.check_int(batch_size, "train", "batch_size")
     epochs = _validation.check_int(epochs, "train", "epochs")
-    tol = _validation.check_real(tol, "train", "tol", low=0, allow_none=True)
+    tol = _validation.check_real(tol, "train", "tol", low=0, allow_none=True, allow_inf=True)
     n_iter_no_change = _validation.check_int(n_iter_no_change, "train", "n_iter_no_change",
                                              allow_inf=True)
     if validation_data is not None:
