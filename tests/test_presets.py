@@ -262,3 +262,24 @@ def test_dataframe_feature_names():
     reg = quiet_fit(MLPRegressor(hidden_layer_sizes=(3,), max_iter=2), X, YR)
     with pytest.warns(UserWarning, match="X has feature names, but MLPRegressor was fitted"):
         reg.predict(frame)
+
+
+def test_keyboard_interrupt_keeps_the_best_state_with_a_warning(monkeypatch):
+    steps = {"n": 0}
+    real_step = nnlite.Adam.step
+
+    def interrupted_step(self, theta, grad):
+        steps["n"] += 1
+        if steps["n"] == 8:  # in the third epoch (3 batches of 40 per epoch)
+            raise KeyboardInterrupt
+        real_step(self, theta, grad)
+
+    monkeypatch.setattr(nnlite.Adam, "step", interrupted_step)
+    clf = MLPClassifier((8,), batch_size=40, early_stopping=True, validation_fraction=0.25,
+                        max_iter=50, random_state=0)
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        clf.fit(X, Y3)
+    assert len(clf.loss_curve_) == 2 and len(clf.validation_scores_) == 2
+    # the weights are those of the best validation epoch, usable for prediction
+    assert clf.predict(X).shape == (120,)
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
