@@ -199,6 +199,10 @@ def _split(n, test_size, seed):
     return order[n_test:], order[:n_test]
 
 
+#: Seconds of training before the progress bar appears on a terminal (short runs show none).
+_PROGRESS_DELAY = 0.5
+
+
 class _Progress(io.TextIOBase):
     """Reads the presets' verbose lines and draws a progress bar on a terminal stream."""
 
@@ -278,7 +282,7 @@ def _fit(est, X, y, show_progress):
     progress = None
     if show_progress and est.solver != "lbfgs":
         progress = _Progress(sys.stderr, est.max_iter, delay=0.0 if show_progress == "always"
-                             else 0.5)
+                             else _PROGRESS_DELAY)
         est.set_params(verbose=True)
     elif show_progress:
         sys.stderr.write("training (lbfgs) ...\n")
@@ -300,8 +304,9 @@ def _fit(est, X, y, show_progress):
     return messages
 
 
-def train_command(args, out=sys.stdout):
+def train_command(args, out=None):
     """``nnlite train``: read, choose the task, scale, fit, score, save."""
+    out = sys.stdout if out is None else out  # looked up now: callers may redirect it
     from . import io as nnlite_io
     from .tabular import ScaledModel
 
@@ -394,8 +399,9 @@ def _network_of(model):
 
 
 # ----- predict ------------------------------------------------------------------------------
-def predict_command(args, out=sys.stdout):
+def predict_command(args, out=None):
     """``nnlite predict``: predictions (and probabilities) for every row of a CSV file."""
+    out = sys.stdout if out is None else out  # looked up now: callers may redirect it
     from .network import Sequential
     from .tabular import ScaledModel
 
@@ -464,8 +470,9 @@ def _fmt(v):
 
 
 # ----- info ---------------------------------------------------------------------------------
-def info_command(args, out=sys.stdout):
+def info_command(args, out=None):
     """``nnlite info``: layer stack, shapes, parameter count and training summary."""
+    out = sys.stdout if out is None else out  # looked up now: callers may redirect it
     from .tabular import ScaledModel
 
     model = _load_model(args.model)

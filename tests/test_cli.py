@@ -408,3 +408,24 @@ def test_a_scaled_model_refuses_a_tampered_state():
     bad = dict(node, config=dict(node["config"], info={"k": [1]}))
     with pytest.raises(nnlite.io.ModelFileError, match="info"):
         nnlite.io.from_state(bad, arrays)
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_by_default_on_a_terminal(work, monkeypatch, capsys):
+    # in-process, with stderr pretending to be a terminal
+    monkeypatch.setattr(cli, "_PROGRESS_DELAY", 0.0)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    args = ["train", str(work / "labels.csv"), "--target", "kind", "--hidden", "4",
+            "--max-iter", "40", "--learning-rate-init", "0.01", "-o", str(work / "t.nnlite")]
+    assert cli.main(args) == 0
+    assert "40/40 epochs" in terminal.getvalue()
+    terminal.seek(0)
+    terminal.truncate()
+    assert cli.main(args + ["--no-progress"]) == 0
+    assert "training [" not in terminal.getvalue()
+    assert "held-out accuracy" in capsys.readouterr().out
