@@ -409,7 +409,8 @@ class _BaseMLP:
         self.loss_ = history.loss
 
     def _validation_score(self, net, X_val, y_val, sw_val):
-        y_pred = self._predict_from(net.predict(X_val))
+        # X_val was validated with X; no per-epoch re-check
+        y_pred = self._predict_from(net._forward(X_val, False))
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return self._score_function(y_val, y_pred, sw_val)

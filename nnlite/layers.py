@@ -133,7 +133,7 @@ class Layer:
         self.params = params
         self.grads = grads
 
-    def build(self, n_in: int, dtype=np.float64, random_state=None) -> "Layer":
+    def build(self, n_in: int, dtype=np.float64, random_state=None) -> Layer:
         """Allocate and initialise the parameters of a layer used on its own.
 
         Inside a :class:`~nnlite.Sequential` the network does this instead.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _threads, _validation
-from .init import check_random_state
 from .layers import Layer
 from .params import ParamBuffer, ParamSpec
 
@@ -119,7 +118,7 @@ class Sequential(Layer):
         self._penalized_sizes = [s.size for s in self.param_specs(n_in) if s.penalized]
         return self
 
-    def astype(self, dtype) -> "Sequential":
+    def astype(self, dtype) -> Sequential:
         """This network with parameters of another dtype (itself if the dtype is unchanged).
 
         The layers are rebound to a new flat vector holding the converted values.
@@ -321,7 +320,8 @@ class Sequential(Layer):
         if stop:  # a lone fused output layer has nothing to backpropagate into
             self._backward_fast(delta, False, True, stop=stop)
 
-        grad, theta, npen = self._own_buffer.grad, self._own_buffer.theta, self._own_buffer.n_penalized
+        buf = self._own_buffer
+        grad, theta, npen = buf.grad, buf.theta, buf.n_penalized
         s = x.shape[0] if sample_weight is None else sample_weight.sum()
         if alpha:
             tmp = self._buffer("alpha", (npen,), np.result_type(theta.dtype, alpha))

@@ -26,7 +26,7 @@ class Optimizer:
     #: Whether the optimizer takes minibatch steps (False: full-batch L-BFGS).
     stochastic = True
 
-    def init(self, theta: np.ndarray) -> "Optimizer":
+    def init(self, theta: np.ndarray) -> Optimizer:
         """Allocate the state for a parameter vector like ``theta``; returns self."""
         return self
 
@@ -52,11 +52,12 @@ class Optimizer:
 
 
 def _check_real(value, name, owner, low=None, high=None, low_open=False, high_open=False):
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+        raise TypeError(f"{owner}: {name} must be a real number; got {value!r}.")
+    value = float(value)
+    ok = np.isfinite(value)
     if ok:
-        value = float(value)
-        ok = np.isfinite(value)
-        if ok and low is not None:
+        if low is not None:
             ok = value > low if low_open else value >= low
         if ok and high is not None:
             ok = value < high if high_open else value <= high
@@ -156,7 +157,7 @@ class SGD(Optimizer):
             return True
         self.lr /= 5.0
         if verbose:
-            print(msg + " Setting learning rate to %f" % self.lr)
+            print(f"{msg} Setting learning rate to {self.lr:f}")
         return False
 
 

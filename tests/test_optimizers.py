@@ -195,8 +195,11 @@ def test_init_resets_state():
 
 
 def test_optimizer_validation_and_repr():
-    for bad in (0, -1.0, float("nan"), True, "0.1"):
+    for bad in (0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="learning_rate"):
+            SGD(learning_rate=bad)
+    for bad in (True, "0.1", None):  # not a number at all: a type error
+        with pytest.raises(TypeError, match="learning_rate must be a real number"):
             SGD(learning_rate=bad)
     with pytest.raises(ValueError, match="momentum"):
         SGD(momentum=1.5)
