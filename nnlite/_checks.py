@@ -9,15 +9,14 @@ import numpy as np
 from scipy import sparse
 
 from . import exceptions
+from ._validation import _all_finite
 
 __all__ = ["check_X", "check_y", "check_sample_weight", "check_feature_names",
            "feature_names_of", "check_consistent_length"]
 
 
 def _reject_nonfinite(values, input_name, owner):
-    if values.dtype.kind != "f":
-        return
-    if np.isfinite(values).all():
+    if _all_finite(values):
         return
     if np.isnan(values).any():
         msg = f"Input {input_name} contains NaN."
