@@ -307,7 +307,8 @@ def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batc
             m = sk_model(kind, hidden, solver, dt, epochs, **skw).fit(Xd, y)
             return m, m.loss_
 
-        out[f"nnlite{tag}"] = {"run": nn_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt)}
+        out[f"nnlite{tag}"] = {"run": nn_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt),
+                               "ref": f"nnlite{tag}"}
         out[f"sklearn{tag}"] = {"run": sk_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt),
                                 "ref": f"nnlite{tag}"}
     if custom:
@@ -418,7 +419,8 @@ def main(argv=None):
         for dt in ("float32", "float64"):
             m, s, Xd = models[dt]
             c[f"nnlite {dt[-2:]}"] = {"run": lambda m=m, Xd=Xd: (m.predict_proba(Xd), None),
-                                      "dtype": dt, "score": lambda r: {}}
+                                      "dtype": dt, "score": lambda r: {},
+                                      "ref": f"nnlite {dt[-2:]}"}
             c[f"sklearn {dt[-2:]}"] = {"run": lambda s=s, Xd=Xd: (s.predict_proba(Xd), None),
                                        "dtype": dt, "score": lambda r: {},
                                        "ref": f"nnlite {dt[-2:]}"}

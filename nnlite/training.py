@@ -132,7 +132,8 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     if not net.built:
         dtype = net.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
         net.build(X.shape[1], dtype=dtype, random_state=rng)
-    y = y.astype(net.dtype, copy=False)
+    if not optimizer.stochastic:  # the minibatch loop casts batch by batch: no full copy
+        y = y.astype(net.dtype, copy=False)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(net.dtype, copy=False)
     # A diverging run overflows; it ends in the clear error below, not in numpy warnings.
@@ -208,7 +209,8 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     theta = net.theta
     loss_and_grad = net._loss_and_grad  # unchecked: train() validated the data once
     xbuf = np.empty((bs, X.shape[1]), X.dtype) if isinstance(X, np.ndarray) else None
-    ybuf = np.empty((bs,) + y.shape[1:], y.dtype)
+    ybuf = np.empty((bs,) + y.shape[1:], net.dtype)
+    cast_y = y.dtype != net.dtype  # e.g. boolean one-hot rows: cast per batch, not all at once
     wbuf = None if sample_weight is None else np.empty(bs, sample_weight.dtype)
     codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
     cbuf = None if codes is None else np.empty(bs, codes.dtype)
@@ -226,11 +228,18 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
                 if shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
                     xb = X[rows] if xbuf is None else np.take(X, rows, 0, xbuf[:m], "clip")
-                    yb = np.take(y, rows, 0, ybuf[:m], "clip")
+                    if cast_y:
+                        yb = ybuf[:m]
+                        np.copyto(yb, y[rows])
+                    else:
+                        yb = np.take(y, rows, 0, ybuf[:m], "clip")
                     w = None if wbuf is None else np.take(sample_weight, rows, 0, wbuf[:m], "clip")
                     cb = None if cbuf is None else np.take(codes, rows, 0, cbuf[:m], "clip")
                 else:
                     xb, yb = X[start:stop], y[start:stop]
+                    if cast_y:
+                        yb = ybuf[:stop - start]
+                        np.copyto(yb, y[start:stop])
                     w = None if sample_weight is None else sample_weight[start:stop]
                     cb = None if codes is None else codes[start:stop]
                 value, grad = loss_and_grad(xb, yb, loss, alpha, w, codes=cb)
@@ -306,10 +315,11 @@ def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verb
 
 def _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
     theta = net.theta
+    codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
 
     def objective(x):
         theta[...] = x
-        value, grad = net._loss_and_grad(X, y, loss, alpha, sample_weight)
+        value, grad = net._loss_and_grad(X, y, loss, alpha, sample_weight, codes=codes)
         return value, grad.copy()  # scipy keeps it: never hand out the reused buffer
 
     res = optimizer.minimize(objective, theta.astype(np.float64))
