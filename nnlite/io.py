@@ -108,7 +108,9 @@ _BY_CLASS: dict = {}
 def _register(cls, get, set_, name=None):
     name = cls.__name__ if name is None else name
     old = _BY_NAME.get(name)
-    if old is not None and old.cls is not cls:
+    same_class = old is not None and (old.cls.__module__, old.cls.__qualname__) == (
+        cls.__module__, cls.__qualname__)  # the same module imported a second time
+    if old is not None and old.cls is not cls and not same_class:
         raise ValueError(
             f"register_model_class: the name {name!r} is already taken by "
             f"{old.cls.__module__}.{old.cls.__qualname__}; pass another name."
