@@ -330,7 +330,7 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 2 min)")
     ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every library")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--cases", default="a,b,c,d,e,r,p,sweep")
+    ap.add_argument("--cases", default="a,b,c,d,e,r,p,t,sweep")
     ap.add_argument("--json", default=None, help="write all measurements to this file")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     args = ap.parse_args(argv)
@@ -438,21 +438,47 @@ def main(argv=None):
         flops = 2.0 * n_rows * weights_count([50, 256, 128, 10])
         emit(run_case("(p) predict_proba 100k (256,128)", c, repeats + 2, flops, n_rows, rates,
                       memory))
+    if "t" in cases:
+        # nnlite's own thread choice against BLAS's default of one thread per core
+        cores = os.cpu_count() or 2
+        data = (cls_data[0][:10000], cls_data[1][:10000], cls_data[2], cls_data[3])
+        ep_t = 2 if quick else 5
+        with threadpool_limits(cores):
+            c = {}
+            for setting in ("auto", "off"):
+                def run(setting=setting):
+                    nnlite.set_blas_threads(setting)
+                    m = nn_model("clf", (100,), "adam", "float64", ep_t).fit(data[0], data[1])
+                    return m, m.loss_
+                c[f"nnlite threads={setting}"] = {
+                    "run": run, "dtype": "float64", "ref": "nnlite threads=auto",
+                    "score": lambda r: {"loss": float(r[1])}}
+            c[f"sklearn {cores} threads"] = {
+                "run": lambda: (lambda m: (m, m.loss_))(sk_model(
+                    "clf", (100,), "adam", "float64", ep_t, batch_size=200).fit(
+                    data[0], data[1])),
+                "dtype": "float64", "ref": "nnlite threads=auto",
+                "score": lambda r: {"loss": float(r[1])}}
+            emit(run_case(f"(t) threads: BLAS at {cores}, 10k (100,) {ep_t} ep", c, repeats,
+                          train_flops([50, 100, 10], 10000 * ep_t), 10000 * ep_t, rates,
+                          False))
+        nnlite.set_blas_threads(args.threads)
     if "sweep" in cases:
         sweep_n = [5000, 20000] if quick else [5000, 10000, 20000, 40000, 80000]
         sweep_w = [64, 256] if quick else [64, 128, 256, 512, 1024]
-        ep_s = 2 if quick else 5
+        ep_s = 2 if quick else 3
         big = synthetic_classification(max(sweep_n), 50, 10, seed=3, n_test=1000)
         for n in sweep_n:
             data = (big[0][:n], big[1][:n], big[2], big[3])
             c = fit_contenders("clf", (100,), "adam", data, ep_s, torch_ok=False)
-            emit(run_case(f"sweep n={n} (100,) {ep_s} ep", c, 2 if quick else 3,
+            emit(run_case(f"sweep n={n} (100,) {ep_s} ep", c, 2,
                           train_flops([50, 100, 10], n * ep_s), n * ep_s, rates, False))
+        n_w = 2000 if quick else 5000
         for w in sweep_w:
-            data = (big[0][:10000], big[1][:10000], big[2], big[3])
+            data = (big[0][:n_w], big[1][:n_w], big[2], big[3])
             c = fit_contenders("clf", (w, w), "adam", data, ep_s, torch_ok=False)
-            emit(run_case(f"sweep width={w} ({w},{w}) 10k {ep_s} ep", c, 2 if quick else 3,
-                          train_flops([50, w, w, 10], 10000 * ep_s), 10000 * ep_s, rates, False))
+            emit(run_case(f"sweep width={w} ({w},{w}) {n_w // 1000}k {ep_s} ep", c, 2,
+                          train_flops([50, w, w, 10], n_w * ep_s), n_w * ep_s, rates, False))
     elapsed = time.perf_counter() - t0
     print(f"# total {elapsed:.0f} s; load average at end: {os.getloadavg()}")
     limits.restore_original_limits()
