@@ -10,6 +10,9 @@ from .params import ParamBuffer, ParamSpec
 
 __all__ = ["Sequential"]
 
+#: Elements per slice of the flat-vector operations that need a work array.
+_SLICE = 16384
+
 
 class Sequential(Layer):
     """Layers applied one after the other; itself a :class:`~nnlite.Layer`.
@@ -323,10 +326,12 @@ class Sequential(Layer):
         buf = self._own_buffer
         grad, theta, npen = buf.grad, buf.theta, buf.n_penalized
         s = x.shape[0] if sample_weight is None else sample_weight.sum()
-        if alpha:
-            tmp = self._buffer("alpha", (npen,), np.result_type(theta.dtype, alpha))
-            np.multiply(theta[:npen], alpha, out=tmp)
-            grad[:npen] += tmp
+        if alpha:  # in slices, so that the work array stays small
+            tmp = self._buffer("alpha", (min(npen, _SLICE),), np.result_type(theta.dtype, alpha))
+            for a in range(0, npen, _SLICE):
+                b = min(a + _SLICE, npen)
+                np.multiply(theta[a:b], alpha, out=tmp[:b - a])
+                grad[a:b] += tmp[:b - a]
         grad /= s
         if compute_value:
             w = theta[:npen]

@@ -14,6 +14,14 @@ import scipy.optimize
 
 __all__ = ["Optimizer", "SGD", "Adam", "LBFGS"]
 
+#: The stochastic optimizers update the flat vector slice by slice: their work arrays
+#: stay small and every slice's arrays stay in cache between operations.
+_SLICE = 16384
+
+
+def _slices(n):
+    return [(a, min(a + _SLICE, n)) for a in range(0, n, _SLICE)]
+
 
 class Optimizer:
     """Base class of the optimizers.
@@ -126,23 +134,26 @@ class SGD(Optimizer):
 
     def init(self, theta):
         self.velocity = np.zeros_like(theta)
-        self._tmp = np.empty_like(theta)
-        self._tmp2 = np.empty_like(theta)
+        self._tmp = np.empty(min(theta.size, _SLICE), theta.dtype)
+        self._tmp2 = np.empty_like(self._tmp)
+        self._slices = _slices(theta.size)
         self.lr = self.learning_rate
         return self
 
     def step(self, theta, grad):
-        v, lr_g = self.velocity, self._tmp
-        np.multiply(grad, self.lr, out=lr_g)
-        v *= self.momentum
-        v -= lr_g                                   # v = mu v - lr g
-        if self.nesterov:
-            upd = self._tmp2
-            np.multiply(v, self.momentum, out=upd)
-            upd -= lr_g                             # mu v_new - lr g
-            theta += upd
-        else:
-            theta += v
+        mu, lr = self.momentum, self.lr
+        for a, b in self._slices:
+            v, lr_g, g = self.velocity[a:b], self._tmp[:b - a], grad[a:b]
+            np.multiply(g, lr, out=lr_g)
+            v *= mu
+            v -= lr_g                               # v = mu v - lr g
+            if self.nesterov:
+                upd = self._tmp2[:b - a]
+                np.multiply(v, mu, out=upd)
+                upd -= lr_g                         # mu v_new - lr g
+                theta[a:b] += upd
+            else:
+                theta[a:b] += v
 
     def iteration_ends(self, time_step):
         if self.schedule == "invscaling":
@@ -205,29 +216,32 @@ class Adam(Optimizer):
         self.t = 0
         self.m = np.zeros_like(theta)
         self.v = np.zeros_like(theta)
-        self._tmp = np.empty_like(theta)
+        self._tmp = np.empty(min(theta.size, _SLICE), theta.dtype)
         # lr_t is a float64 scalar, so (as in scikit-learn) the step is computed in
         # float64 and rounded once when added to float32 parameters
-        self._tmp2 = np.empty(theta.shape, np.result_type(theta.dtype, np.float64))
+        self._tmp2 = np.empty(self._tmp.size, np.result_type(theta.dtype, np.float64))
+        self._slices = _slices(theta.size)
         return self
 
     def step(self, theta, grad):
-        b1, b2 = self.beta_1, self.beta_2
-        m, v, tmp, tmp2 = self.m, self.v, self._tmp, self._tmp2
+        b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         self.t += 1
-        m *= b1
-        np.multiply(grad, 1 - b1, out=tmp)
-        m += tmp
-        v *= b2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - b2
-        v += tmp
-        self.lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
-        np.sqrt(v, out=tmp)
-        tmp += self.epsilon
-        np.multiply(m, -self.lr, out=tmp2)
-        tmp2 /= tmp
-        theta += tmp2
+        self.lr = lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        for a, b in self._slices:
+            m, v, g = self.m[a:b], self.v[a:b], grad[a:b]
+            tmp, upd = self._tmp[:b - a], self._tmp2[:b - a]
+            m *= b1
+            np.multiply(g, 1 - b1, out=tmp)
+            m += tmp
+            v *= b2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - b2
+            v += tmp
+            np.sqrt(v, out=tmp)
+            tmp += eps
+            np.multiply(m, -lr, out=upd)
+            upd /= tmp
+            theta[a:b] += upd
 
 
 class LBFGS(Optimizer):

@@ -226,3 +226,47 @@ def test_training_works_without_threadpoolctl(restore_threads):
     net = Sequential([Dense(4), ReLU(), Dense(2), Softmax()])
     history = train(net, X, y, LogLoss(), Adam(), epochs=2, random_state=0)
     assert len(history.loss_curve) == 2
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_sliced_updates_equal_whole_vector_arithmetic(dtype):
+    # the optimizers and the L2 term work slice by slice on long vectors
+    rng = np.random.RandomState(5)
+    n = 40_000
+    theta0 = rng.normal(size=n).astype(dtype)
+    grads = [rng.normal(size=n).astype(dtype) for _ in range(3)]
+    for opt, ref in [(Adam(0.01), "adam"), (SGD(0.1, 0.9, True), "nesterov"),
+                     (SGD(0.1, 0.5, False), "momentum")]:
+        theta = theta0.copy()
+        opt.init(theta)
+        m = np.zeros(n, dtype)
+        v = np.zeros(n, dtype)
+        expect = theta0.copy()
+        for t, g in enumerate(grads, start=1):
+            opt.step(theta, g)
+            if ref == "adam":
+                m = 0.9 * m + (1 - 0.9) * g
+                v = 0.999 * v + (1 - 0.999) * (g * g)
+                lr = 0.01 * np.sqrt(1 - 0.999**t) / (1 - 0.9**t)
+                expect += -lr * m / (np.sqrt(v) + 1e-8)
+            else:
+                mu = opt.momentum
+                v = mu * v - 0.1 * g
+                expect += (mu * v - 0.1 * g) if ref == "nesterov" else v
+        assert np.array_equal(theta, expect), ref
+
+
+def test_l2_term_in_slices_equals_whole_vector_arithmetic():
+    rng = np.random.RandomState(6)
+    net = Sequential([Dense(300), ReLU(), Dense(80), Softmax()], random_state=0).build(60)
+    assert net.n_penalized > 16384
+    x = rng.normal(size=(32, 60))
+    y = np.eye(80)[rng.randint(0, 80, 32)]
+    _, grad = net.loss_and_grad(x, y, LogLoss(), alpha=0.3)
+    grad = grad.copy()
+    _, raw = net.loss_and_grad(x, y, LogLoss(), alpha=0.0)
+    expect = raw * 32  # undo the division, then redo it after the penalty
+    npen = net.n_penalized
+    expect[:npen] += 0.3 * net.theta[:npen]
+    expect /= 32
+    assert np.allclose(grad, expect, rtol=1e-12, atol=0)
