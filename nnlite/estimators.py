@@ -154,14 +154,6 @@ class _SquaredErrorOutputMean(SquaredError):
         per_entry = self.per_entry(output, y)
         return float(np.average(per_entry, weights=sample_weight, axis=0).mean())
 
-    def fused_value_and_delta(self, logits, y, sample_weight=None, compute_value=True):
-        # the unchecked value: this runs once per minibatch on data train() validated
-        value = self._value(logits, y, sample_weight) if compute_value else None
-        delta = logits - y
-        if sample_weight is not None:
-            delta *= sample_weight.reshape(-1, 1)
-        return value, delta
-
 
 class _BaseMLP:
     """What the two presets share: parameters, fitting, the fitted network."""
