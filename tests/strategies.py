@@ -10,6 +10,7 @@ come too close to 0 are rejected (:func:`relu_inputs_clear`).
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 
 import hypothesis.extra.numpy as hnp
@@ -185,3 +186,28 @@ def relu_inputs_clear(net, x, margin=1e-4):
             return False
         h = layer.forward(h, train=False)
     return True
+
+
+# ----- junk input for fuzzing ------------------------------------------------------------
+SPECIAL = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e6, -1e6, 1e-300]
+DTYPES = ["float64", "float32", "float16", "int64", "int8", "uint8", "bool", "complex128",
+          "object", "<U3", "S2"]
+
+
+@st.composite
+def junk(draw):
+    """Arrays of random rank, size, dtype and values (finite, special or string)."""
+    ndim = draw(st.integers(0, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim)))
+    dtype = draw(st.sampled_from(DTYPES))
+    n = int(np.prod(shape))
+    values = draw(st.lists(st.one_of(st.floats(-10, 10), st.sampled_from(SPECIAL)),
+                           min_size=n, max_size=n))
+    base = np.array(values, dtype=np.float64).reshape(shape)
+    with np.errstate(invalid="ignore", over="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if dtype in ("<U3", "S2"):
+            return base.astype(np.float16).astype(dtype)
+        if dtype == "object":
+            return base.astype(object)
+        return base.astype(dtype)
