@@ -6,11 +6,14 @@ process keeps one of two cores busy a fit can run ten times slower than with a
 single thread.  nnlite therefore decides itself:
 
 ``"auto"`` (the default)
-    one thread for every call whose largest work is small (a training step, an
-    L-BFGS evaluation or a prediction below about 5e7 multiply-adds); BLAS's own
-    setting for larger ones, which split well across cores;
+    one thread for training whose steps are small (a minibatch step or an L-BFGS
+    evaluation below about 5e7 multiply-adds); BLAS's own setting for larger ones,
+    which split well across cores;
 an int ``n >= 1``
-    exactly ``n`` threads for everything nnlite computes;
+    exactly ``n`` threads for all training;
+
+Predictions never change the setting: it is one setting for the whole process, and
+programs predict from many threads at once.
 ``"off"``
     never touch the BLAS settings.
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 
 __all__ = ["set_blas_threads", "get_blas_threads", "blas_threads_for"]
 
@@ -74,7 +78,7 @@ def get_blas_threads():
     return _setting
 
 
-def _limit(n):
+def _get_controller():
     global _controller
     if _controller is None:
         try:
@@ -82,10 +86,39 @@ def _limit(n):
         except ImportError:  # optional: without it BLAS keeps its own setting
             _controller = False
         else:
-            _controller = ThreadpoolController()
-    if _controller is False:
-        return contextlib.nullcontext()
-    return _controller.limit(limits=n, user_api="blas")
+            _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+# BLAS's thread count is one setting for the whole process: overlapping calls (threads
+# predicting at once, a prediction inside a training loop) share one limit, set by the
+# first to enter and put back by the last to leave.
+_lock = threading.Lock()
+_held = {"count": 0, "original": None}
+
+
+@contextlib.contextmanager
+def _limit(n):
+    with _lock:
+        controller = _get_controller()
+        if controller is not False:
+            if _held["count"] == 0:
+                libs = controller.lib_controllers
+                _held["original"] = [lib.num_threads for lib in libs]
+                for lib in libs:
+                    lib.set_num_threads(n)
+            _held["count"] += 1  # a different n while held keeps the held limit
+    if controller is False:
+        yield
+        return
+    try:
+        yield
+    finally:
+        with _lock:
+            _held["count"] -= 1
+            if _held["count"] == 0:
+                for lib, original in zip(controller.lib_controllers, _held["original"]):
+                    lib.set_num_threads(original)
 
 
 def blas_threads_for(work):

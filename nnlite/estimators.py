@@ -155,6 +155,27 @@ class _SquaredErrorOutputMean(SquaredError):
         return float(np.average(per_entry, weights=sample_weight, axis=0).mean())
 
 
+class _WriteThroughList(list):
+    """Views of the network's arrays; assigning an item copies the values into the network."""
+
+    def __init__(self, views, name):
+        super().__init__(views)
+        self._name = name
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"{self._name}: assign one array at a time, by integer index.")
+        target = self[index]
+        value = np.asarray(value)
+        if value.shape != target.shape:
+            raise ValueError(f"{self._name}[{index}] must have shape {target.shape}; "
+                             f"got {value.shape}.")
+        target[...] = value
+
+    def __reduce__(self):  # pickles (and deep-copies) as a plain list of arrays
+        return (list, (list(self),))
+
+
 class _BaseMLP:
     """What the two presets share: parameters, fitting, the fitted network."""
 
@@ -231,7 +252,8 @@ class _BaseMLP:
         """list of ndarray of shape (n_in, n_out): weight matrices, views of the network."""
         if not hasattr(self, "network_"):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute 'coefs_'")
-        return [layer.params["W"] for layer in self._dense_layers()]
+        return _WriteThroughList([layer.params["W"] for layer in self._dense_layers()],
+                                 "coefs_")
 
     @coefs_.setter
     def coefs_(self, values):
@@ -243,7 +265,8 @@ class _BaseMLP:
         if not hasattr(self, "network_"):
             raise AttributeError(
                 f"{type(self).__name__!r} object has no attribute 'intercepts_'")
-        return [layer.params["b"] for layer in self._dense_layers()]
+        return _WriteThroughList([layer.params["b"] for layer in self._dense_layers()],
+                                 "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, values):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _threads, _validation
+from . import _validation
 from .layers import Layer
 from .params import ParamBuffer, ParamSpec
 
@@ -210,11 +210,9 @@ class Sequential(Layer):
         return self._forward(x, train)
 
     def _forward(self, x, train):
-        self._ensure_built(x)
-        # multiply-adds per row ~ number of weights
-        work = x.shape[0] * max(getattr(self._own_buffer, "n_penalized", 1), 1)
-        with _threads.blas_threads_for(work):
-            return self._forward_fast(x, train, False, False)[0]
+        # Predictions leave BLAS's thread setting alone: it is process-wide, and servers
+        # predict from many threads at once (training limits it; see _threads).
+        return self._forward_fast(x, train, False, False)[0]
 
     def _forward_fast(self, x, train, owned, scratch):
         # activations run in place on the fresh output of the layer before them; the

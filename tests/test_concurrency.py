@@ -51,3 +51,23 @@ def test_sequential_predict_from_threads():
     net = Sequential([Dense(32), ReLU(), Dense(4), Softmax()], random_state=0)
     net.build(6)
     _hammer(net.predict, INPUTS)
+
+
+def test_predicting_from_threads_leaves_the_blas_thread_count_alone():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+
+    def counts():
+        return [m["num_threads"] for m in threadpoolctl.threadpool_info()
+                if m["user_api"] == "blas"]
+
+    net = Sequential([Dense(8), ReLU(), Dense(2)], random_state=0)
+    net.build(4)
+    x = np.random.RandomState(0).normal(size=(50, 4))
+    before = counts()
+    threads = [threading.Thread(target=lambda: [net.predict(x) for _ in range(300)])
+               for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert counts() == before
