@@ -60,6 +60,20 @@ class Sequential(Layer):
                 )
         if not layers:
             raise ValueError("Sequential: layers must contain at least one layer.")
+        first_seen = {}
+        for i, layer in enumerate(layers):
+            # a layer owns views into one network's parameters: sharing it would corrupt both
+            if id(layer) in first_seen:
+                raise ValueError(
+                    f"Sequential: layers[{i}] is the same object as layers[{first_seen[id(layer)]}]"
+                    "; a layer can appear once. Create a new layer to repeat a shape."
+                )
+            first_seen[id(layer)] = i
+            if layer.built:
+                raise ValueError(
+                    f"Sequential: layers[{i}] ({type(layer).__name__}) is already built: it "
+                    "belongs to another network or was built on its own. Pass a new layer."
+                )
         self.layers = layers
         self.input_width = n_in
         self.dtype = None if dtype is None else np.dtype(dtype)

@@ -126,7 +126,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     """
     X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data = (
         _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
-                          tol, n_iter_no_change, validation_data, score, callback))
+                          tol, n_iter_no_change, validation_data, score, callback, incremental))
     rng = check_random_state(random_state)
     history = History() if history is None else history
     if not net.built:
@@ -136,25 +136,49 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
         y = y.astype(net.dtype, copy=False)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(net.dtype, copy=False)
-    # A diverging run overflows; it ends in the clear error below, not in numpy warnings.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if optimizer.stochastic:
-            _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
-                              epochs, shuffle, sample_weight, tol, n_iter_no_change,
-                              validation_data, score, incremental, verbose, callback)
-        else:
-            _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
-    if not np.isfinite(net.theta).all():
-        raise ValueError(
-            "Solver produced non-finite parameter weights. The input data may"
-            " contain large values and need to be preprocessed."
-        )
+    start = net.theta.copy()  # a failed run puts these back
+    try:
+        # A diverging run overflows; it ends in the clear errors below, not in numpy warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if optimizer.stochastic:
+                _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
+                                  epochs, shuffle, sample_weight, tol, n_iter_no_change,
+                                  validation_data, score, incremental, verbose, callback)
+            else:
+                _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight,
+                             verbose)
+        if not np.isfinite(net.theta).all():
+            raise ValueError(
+                "Solver produced non-finite parameter weights. The input data may"
+                " contain large values and need to be preprocessed."
+            )
+        if history.loss is not None and not np.isfinite(history.loss):
+            raise ValueError(
+                f"train: the training loss is {history.loss} although the weights are finite: "
+                "the targets or inputs hold values too large for this loss, or the output "
+                "layer does not suit it (PoissonLoss needs positive outputs: end the network "
+                "in Exp). Scale the data or change the output layer."
+            )
+    except BaseException:
+        net.set_theta(start)
+        raise
     return history
 
 
 def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
-                      tol, n_iter_no_change, validation_data, score, callback):
+                      tol, n_iter_no_change, validation_data, score, callback, incremental):
     """Validate every argument of :func:`train` once, before anything changes."""
+    if not getattr(optimizer, "stochastic", True):
+        given = [name for name, value in (("validation_data", validation_data),
+                                          ("callback", callback), ("tol", tol),
+                                          ("incremental", incremental or None))
+                 if value is not None]
+        if given:
+            raise ValueError(
+                f"train: {', '.join(given)} apply to the stochastic optimizers (SGD, Adam); "
+                f"{type(optimizer).__name__} trains on the full batch in one run and stops on "
+                "its own maxiter, maxfun and gtol."
+            )
     if not callable(getattr(net, "_loss_and_grad", None)):
         raise TypeError(f"train: net must be an nnlite Sequential; got {type(net).__name__}.")
     if not callable(getattr(optimizer, "init", None)) or not hasattr(optimizer, "stochastic"):

@@ -216,3 +216,12 @@ def test_last_layer_dense_and_lone_output_layer():
     assert grad.size == 0
     assert value == pytest.approx(LogLoss().value(lone.predict(x[:, :2]),
                                                   np.eye(2)[[0, 1, 1, 0]]), rel=1e-12)
+
+
+def test_a_layer_cannot_serve_twice():
+    d = Dense(3)
+    with pytest.raises(ValueError, match=r"layers\[2\] is the same object as layers\[0\]"):
+        Sequential([d, Tanh(), d])
+    Sequential([d], random_state=0).build(4)
+    with pytest.raises(ValueError, match=r"layers\[0\] \(Dense\) is already built"):
+        Sequential([d, Tanh()])

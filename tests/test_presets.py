@@ -283,3 +283,15 @@ def test_keyboard_interrupt_keeps_the_best_state_with_a_warning(monkeypatch):
     # the weights are those of the best validation epoch, usable for prediction
     assert clf.predict(X).shape == (120,)
     assert clf.best_validation_score_ == max(clf.validation_scores_)
+
+
+def test_assigning_into_coefs_and_intercepts_changes_the_model():
+    clf = quiet_fit(MLPClassifier((3,), max_iter=3, random_state=0), X, Y3)
+    before = clf.predict_proba(X[:2])
+    clf.intercepts_[1] = np.array([5.0, -5.0, 0.0])
+    assert not np.allclose(clf.predict_proba(X[:2]), before)
+    np.testing.assert_array_equal(clf.network_.layers[2].params["b"], [5.0, -5.0, 0.0])
+    with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(4, 3\)"):
+        clf.coefs_[0] = np.zeros((3, 3))
+    clf.coefs_ = [np.zeros((4, 3)), np.ones((3, 3))]
+    assert np.all(clf.coefs_[1] == 1)

@@ -242,3 +242,38 @@ def test_sample_weights_and_float32():
     train(b, X[10:], y[10:], LogLoss(), SGD(0.1), epochs=3, batch_size=50, shuffle=False,
           alpha=1e-3)
     np.testing.assert_allclose(a.theta, b.theta, rtol=1e-12, atol=1e-14)
+
+
+def test_lbfgs_refuses_the_stochastic_only_arguments():
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(30, 2)), rng.randint(0, 2, 30)
+    net = nnlite.Sequential([nnlite.Dense(2), nnlite.Softmax()], random_state=0)
+    for kwargs in ({"validation_data": (X, y)}, {"callback": lambda n, h: True},
+                   {"tol": 0.1}, {"incremental": True}):
+        with pytest.raises(ValueError, match="apply to the stochastic optimizers"):
+            nnlite.train(net, X, y, nnlite.LogLoss(), nnlite.LBFGS(maxiter=5), **kwargs)
+
+
+def test_failed_train_puts_the_weights_back():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    net = nnlite.Sequential([nnlite.Dense(4), nnlite.Tanh(), nnlite.Dense(1)], random_state=0)
+    net.build(3)
+    before = net.theta.copy()
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        nnlite.train(net, X, X[:, :1] * 1e300, nnlite.SquaredError(), nnlite.SGD(10.0),
+                     epochs=3, random_state=0)
+    np.testing.assert_array_equal(net.theta, before)
+
+
+def test_non_finite_loss_with_finite_weights_is_an_error():
+    # PoissonLoss on a plain Dense output: negative outputs make the loss NaN
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    net = nnlite.Sequential([nnlite.Dense(1)], random_state=0)
+    net.build(3)
+    before = net.theta.copy()
+    with pytest.raises(ValueError, match="training loss is nan although the weights are finite"):
+        nnlite.train(net, X, np.abs(X[:, :1]), nnlite.PoissonLoss(), nnlite.Adam(),
+                     epochs=3, random_state=0)
+    np.testing.assert_array_equal(net.theta, before)
