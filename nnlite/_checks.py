@@ -30,13 +30,18 @@ def _reject_nonfinite(values, input_name, owner):
     )
 
 
+def _is_missing(value):
+    return value is None or type(value).__name__ in ("NAType", "NaTType")
+
+
 def _to_numeric(array, input_name, float_dtypes):
     """Cast to float64 unless already one of ``float_dtypes``; refuse complex data."""
     if array.dtype.kind == "c":
         raise ValueError(f"Complex data not supported\n{array}\n")
-    if float_dtypes and array.dtype not in float_dtypes:
-        return array.astype(np.float64)
-    if not float_dtypes and array.dtype.kind in "OUSV":
+    if (float_dtypes and array.dtype not in float_dtypes) or (
+            not float_dtypes and array.dtype.kind in "OUSV"):
+        if array.dtype == object and any(_is_missing(v) for v in array.flat):
+            raise ValueError(f"Input {input_name} contains NaN.")  # None or pandas.NA
         return array.astype(np.float64)
     return array
 
@@ -95,6 +100,8 @@ def check_y(y, owner, *, numeric):
     """``y`` as an array of 1 or 2 dimensions, finite if numeric; raveled if a column."""
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
+    if sparse.issparse(y):  # e.g. a sparse multilabel indicator matrix
+        y = y.toarray()
     if hasattr(y, "to_numpy"):
         y = y.to_numpy()
     y = np.asarray(y)
@@ -169,9 +176,17 @@ def feature_names_of(X):
     if columns is None or sparse.issparse(X):
         return None
     names = np.asarray(list(columns), dtype=object)
-    if len(names) and all(isinstance(n, str) for n in names):
-        return names
-    return None
+    kinds = {isinstance(n, str) for n in names}
+    if kinds == {True, False}:
+        types = sorted({type(n).__name__ for n in names})
+        raise TypeError(
+            "Feature names are only supported if all input features have string names, but "
+            f"your input has {types} as feature name / column name types. If you want feature "
+            "names to be stored and validated, you must convert them all to strings, by using "
+            "X.columns = X.columns.astype(str) for example. Otherwise you can remove feature / "
+            "column names from your input data, or convert them all to a non-string data type."
+        )
+    return names if kinds == {True} else None
 
 
 def check_feature_names(estimator, X, *, reset):

@@ -295,3 +295,17 @@ def test_assigning_into_coefs_and_intercepts_changes_the_model():
         clf.coefs_[0] = np.zeros((3, 3))
     clf.coefs_ = [np.zeros((4, 3)), np.ones((3, 3))]
     assert np.all(clf.coefs_[1] == 1)
+
+
+def test_missing_values_mixed_column_names_and_sparse_multilabel_y():
+    pd = pytest.importorskip("pandas")
+    import scipy.sparse as sp
+
+    frame = pd.DataFrame({"a": pd.array([1] * 119 + [None], dtype="Int64"), "b": X[:, 1]})
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        MLPClassifier(max_iter=2).fit(frame, Y3)
+    with pytest.raises(TypeError, match="all input features have string names"):
+        MLPClassifier(max_iter=2).fit(pd.DataFrame(X[:, :2], columns=["a", 1]), Y3)
+    y = np.c_[Y3 == 0, Y3 == 1].astype(int)
+    clf = quiet_fit(MLPClassifier((4,), max_iter=3, random_state=0), X, sp.csr_matrix(y))
+    assert clf.predict(X).shape == (120, 2)
