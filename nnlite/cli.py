@@ -14,11 +14,14 @@ import csv
 import io
 import math
 import os
+import re
 import sys
 import time
 import warnings
 
 import numpy as np
+
+from ._split import validation_split
 
 __all__ = ["main", "demo", "CommandError"]
 
@@ -185,18 +188,29 @@ def _target(path, name, values, task):
         if not label:
             raise CommandError(f"{path}, line {n}: the target {name!r} is empty")
     numbers = [_number(v) for v in labels]
-    if all(v is not None and v.is_integer() and abs(v) < 2**53 for v in numbers):
+    # integers only when every label reads back as itself ("01" and "1" stay two labels)
+    if all(v is not None and v.is_integer() and abs(v) < 2**53 and str(int(v)) == label
+           for v, label in zip(numbers, labels)):
         return np.array([int(v) for v in numbers])
     return np.array(labels)
 
 
-def _split(n, test_size, seed):
-    rng = np.random.RandomState(seed)
-    order = rng.permutation(n)
+def _split(y, test_size, seed, classification):
+    """Training and held-out rows; classes keep their proportions on both sides when possible."""
+    n = len(y)
     n_test = int(math.ceil(test_size * n)) if test_size > 0 else 0
-    if n_test and n - n_test < 2:
+    if not n_test:
+        return np.arange(n), np.arange(0)
+    if n - n_test < 2:
         raise CommandError(f"--test-size {test_size} leaves fewer than 2 training rows of {n}")
-    return order[n_test:], order[:n_test]
+    rng = np.random.RandomState(seed)
+    if classification:
+        codes = np.unique(y, return_inverse=True)[1]
+        try:
+            return validation_split(n, test_size, rng, strata=codes)
+        except ValueError:  # a class too rare to stratify: fall back to a plain split
+            rng = np.random.RandomState(seed)
+    return validation_split(n, test_size, rng)
 
 
 #: Seconds of training before the progress bar appears on a terminal (short runs show none).
@@ -251,6 +265,10 @@ class _Progress(io.TextIOBase):
             self.stream.flush()
 
 
+#: estimator parameter -> command-line flag (without the leading dashes), where they differ
+_FLAGS = {"hidden_layer_sizes": "hidden"}
+
+
 def _make_estimator(args, task):
     from .estimators import MLPClassifier, MLPRegressor
 
@@ -272,7 +290,14 @@ def _make_estimator(args, task):
     try:
         est._validate_params()
     except ValueError as exc:
-        raise CommandError(f"invalid hyperparameter: {exc}") from None
+        # speak of the command's flags, not of the estimator class behind them
+        match = re.match(r"The '(\w+)' parameter of \w+ must be (.*)\. Got (.*) instead\.$",
+                         str(exc))
+        if match is None:
+            raise CommandError(f"invalid hyperparameter: {exc}") from None
+        name, allowed, got = match.groups()
+        flag = "--" + _FLAGS.get(name, name).replace("_", "-")
+        raise CommandError(f"{flag} must be {allowed}; got {got}") from None
     return est
 
 
@@ -327,7 +352,7 @@ def train_command(args, out=None):
     if task == "classification" and len(np.unique(y)) < 2:
         raise CommandError(f"{args.data}: the target {args.target!r} has a single class "
                            f"({y[0]}); a classifier needs at least two")
-    fit, test = _split(len(y), args.test_size, args.random_state)
+    fit, test = _split(y, args.test_size, args.random_state, task == "classification")
     mean = X[fit].mean(axis=0)
     scale = X[fit].std(axis=0)
     scale[scale == 0] = 1.0  # a constant column stays constant (zero) after scaling

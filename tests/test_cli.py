@@ -336,7 +336,7 @@ ERRORS = [
     (["train", "text.csv", "--target", "y", "--hidden", "8,x", "-o", "m"],
      "--hidden must be comma-separated integers"),
     (["train", "labels_y.csv", "--target", "y", "--alpha", "-1", "-o", "m"],
-     "invalid hyperparameter: The 'alpha' parameter"),
+     "--alpha must be a float in the range [0.0, inf); got -1.0"),
     (["train", "labels_y.csv", "--target", "y", "--test-size", "1.5", "-o", "m"],
      "--test-size must be in [0, 1)"),
     (["train", "labels_y.csv", "--target", "y", "-o", "no/such/dir/m"], "cannot write the model"),
@@ -429,3 +429,15 @@ def test_progress_bar_by_default_on_a_terminal(work, monkeypatch, capsys):
     assert cli.main(args + ["--no-progress"]) == 0
     assert "training [" not in terminal.getvalue()
     assert "held-out accuracy" in capsys.readouterr().out
+
+
+def test_labels_that_differ_as_text_stay_distinct_and_the_split_is_stratified(tmp_path):
+    from nnlite.cli import _split, _target
+
+    y = _target("t.csv", "c", [(i, v) for i, v in enumerate(["01", "1", "01", "1"])],
+                "classification")
+    assert sorted(set(y.tolist())) == ["01", "1"]
+    labels = np.repeat([0, 1, 2], [40, 40, 8])
+    fit, held_out = _split(labels, 0.25, 0, classification=True)
+    assert np.bincount(labels[held_out]).tolist() == [10, 10, 2]
+    assert sorted(np.r_[fit, held_out].tolist()) == list(range(88))
