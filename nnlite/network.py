@@ -33,7 +33,10 @@ class Sequential(Layer):
         Parameter dtype.  If omitted: float32 when the first input is float32,
         else float64.
     random_state : None, int or numpy.random.RandomState, default=None
-        Seed of the initial weights when the network builds itself.
+        Seed of the initial weights when the network builds itself on its first
+        ``forward`` or ``predict`` (``train`` builds an unbuilt network from its own
+        ``random_state`` instead). With ``None`` those weights come from numpy's
+        global random state: pass a seed for reproducible results.
 
     Shape
     -----
