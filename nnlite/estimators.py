@@ -284,6 +284,22 @@ class _BaseMLP:
             t[...] = v
 
     # ----- fitting ---------------------------------------------------------------------------
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to ``X`` of shape (n_samples, n_features) and ``y``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Labels (a 0/1 indicator matrix for multilabel problems) or regression targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=False))
+
     def _validate_params(self):
         owner = type(self).__name__
         for name in self._get_param_names():
@@ -594,22 +610,6 @@ class MLPClassifier(_BaseMLP):
 
     _score_function = staticmethod(accuracy)
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to ``X`` of shape (n_samples, n_features) and labels ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_labels)
-            Labels, or a 0/1 indicator matrix for multilabel problems.
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
-        return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=False))
-
     @_stochastic_only
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """One epoch over ``(X, y)`` ('sgd' and 'adam' only).
@@ -744,21 +744,6 @@ class MLPRegressor(_BaseMLP):
         _store_arguments(self, locals())
 
     _score_function = staticmethod(r2)
-
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model to ``X`` of shape (n_samples, n_features) and targets ``y``.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-        sample_weight : array-like of shape (n_samples,), default=None
-
-        Returns
-        -------
-        self
-        """
-        return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=False))
 
     @_stochastic_only
     def partial_fit(self, X, y, sample_weight=None):
