@@ -35,20 +35,8 @@ from nnlite import (  # noqa: E402
     Tanh,
     train,
 )
+from nnlite.datasets import make_spirals  # noqa: E402
 from nnlite.plotting import plot_decision_boundary, plot_loss_curve  # noqa: E402
-
-
-def spirals(n_per_class, n_classes=3, noise=0.2, seed=0):
-    """Interleaved 2-D spirals: a problem no linear model solves."""
-    rng = np.random.RandomState(seed)
-    X, y = [], []
-    for k in range(n_classes):
-        r = np.linspace(0.05, 1.0, n_per_class)
-        angle = np.linspace(0, 3.5, n_per_class) + 2 * np.pi * k / n_classes
-        angle += rng.normal(scale=noise, size=n_per_class)
-        X.append(np.c_[r * np.sin(angle), r * np.cos(angle)])
-        y.append(np.full(n_per_class, k))
-    return np.vstack(X), np.concatenate(y)
 
 
 def main(argv=None):
@@ -60,7 +48,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
 
-    X, y = spirals(200)
+    X, y = make_spirals(200)
     order = np.random.RandomState(1).permutation(len(y))
     val, fit = order[:120], order[120:]
 

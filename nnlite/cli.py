@@ -26,19 +26,6 @@ from ._split import validation_split
 __all__ = ["main", "demo", "CommandError"]
 
 
-def _spirals(n_per_class=200, n_classes=3, noise=0.2, random_state=0):
-    """Interleaved 2-D spirals: a small problem no linear model solves."""
-    rng = np.random.RandomState(random_state)
-    X, y = [], []
-    for k in range(n_classes):
-        r = np.linspace(0.05, 1.0, n_per_class)
-        angle = np.linspace(0, 3.5, n_per_class) + 2 * np.pi * k / n_classes
-        angle += rng.normal(scale=noise, size=n_per_class)
-        X.append(np.c_[r * np.sin(angle), r * np.cos(angle)])
-        y.append(np.full(n_per_class, k))
-    return np.vstack(X), np.concatenate(y)
-
-
 def demo(out=sys.stdout, epochs=300) -> float:
     """Train a small network on generated spirals and report what it learned.
 
@@ -48,8 +35,9 @@ def demo(out=sys.stdout, epochs=300) -> float:
         Accuracy on held-out samples.
     """
     from . import Adam, Dense, LogLoss, Sequential, Softmax, Tanh, train
+    from .datasets import make_spirals
 
-    X, y = _spirals()
+    X, y = make_spirals()
     rng = np.random.RandomState(1)
     order = rng.permutation(len(y))
     test, fit = order[:150], order[150:]
