@@ -247,24 +247,10 @@ class Dense(Layer):
     def forward(self, x, train=True):
         if self._checks_input:
             x = self._check_input(x)
-        self._ensure_built(x)
-        self._x = x if train else None
-        out = x @ self.params["W"]
-        if self.bias:
-            out += self.params["b"]
-        return out
+        return self._forward_fast(x, train, False, False)[0]  # a fresh output array
 
     def backward(self, grad_out, need_grad_in=True):
-        x = self._x
-        if sparse.issparse(x):
-            self.grads["W"][...] = x.T @ grad_out
-        else:
-            np.matmul(x.T, grad_out, out=self.grads["W"])
-        if self.bias:
-            np.sum(grad_out, axis=0, out=self.grads["b"])
-        if need_grad_in:
-            return grad_out @ self.params["W"].T
-        return None
+        return self._backward_fast(grad_out, need_grad_in, False)
 
     def _forward_fast(self, x, train, owned, scratch):
         if self.n_in is None:
@@ -310,11 +296,7 @@ class _Activation(Layer):
     def forward(self, x, train=True):
         if self._checks_input:
             x = self._check_input(x)
-        if not self.built:
-            self._bind(x.shape[1], {}, {})
-        z = self._apply(np.asarray(x))
-        self._z = z if train else None
-        return z
+        return self._forward_fast(x, train, False, False)[0]  # never writes the caller's x
 
     def backward(self, grad_out):
         return self._derivative_times(self._z, grad_out)
