@@ -27,25 +27,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nnlite import ConvergenceWarning, MLPClassifier  # noqa: E402
+from nnlite.datasets import make_circles, make_moons  # noqa: E402
 from nnlite.plotting import plot_decision_boundary  # noqa: E402
-
-
-def moons(n, rng, noise=0.3):
-    """Two interleaved half circles."""
-    t = rng.uniform(0, np.pi, n)
-    y = np.arange(n) % 2
-    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)],
-                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return X + rng.normal(scale=noise, size=X.shape), y
-
-
-def circles(n, rng, noise=0.2, factor=0.5):
-    """A small circle inside a large one."""
-    t = rng.uniform(0, 2 * np.pi, n)
-    y = np.arange(n) % 2
-    r = np.where(y == 0, 1.0, factor)
-    X = np.c_[r * np.cos(t), r * np.sin(t)]
-    return X + rng.normal(scale=noise, size=X.shape), y
 
 
 def linearly_separable(n, rng):
@@ -79,7 +62,8 @@ def main(argv=None):
     resolution = 60 if args.quick else 200
     max_iter = 200 if args.quick else 2000
     rng = np.random.RandomState(3)
-    sets = [("moons", moons(n, rng)), ("circles", circles(n, rng)),
+    sets = [("moons", make_moons(n, noise=0.3, random_state=rng)),
+            ("circles", make_circles(n, noise=0.2, random_state=rng)),
             ("linearly separable", linearly_separable(n, rng))]
 
     fig, axes = plt.subplots(len(sets), len(alphas),

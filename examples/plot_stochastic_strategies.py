@@ -27,6 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from nnlite import ConvergenceWarning, MLPClassifier  # noqa: E402
+from nnlite.datasets import make_circles, make_moons  # noqa: E402
 
 STRATEGIES = [
     ("constant learning-rate",
@@ -61,31 +62,14 @@ def blobs(n, rng):
     return centers[y] + rng.normal(scale=1.0, size=(n, 4)), y
 
 
-def moons(n, rng, noise=0.2):
-    """Two interleaved half circles."""
-    t = rng.uniform(0, np.pi, n)
-    y = np.arange(n) % 2
-    X = np.where(y[:, None] == 0, np.c_[np.cos(t), np.sin(t)],
-                 np.c_[1 - np.cos(t), 0.5 - np.sin(t)])
-    return X + rng.normal(scale=noise, size=X.shape), y
-
-
-def circles(n, rng, noise=0.1, factor=0.5):
-    """A small circle inside a large one."""
-    t = rng.uniform(0, 2 * np.pi, n)
-    y = np.arange(n) % 2
-    r = np.where(y == 0, 1.0, factor)
-    X = np.c_[r * np.cos(t), r * np.sin(t)]
-    return X + rng.normal(scale=noise, size=X.shape), y
-
-
 def data_sets(quick):
     """``(name, X, y, epochs)`` of every data set, features standardised."""
     rng = np.random.RandomState(0)
     n = 120 if quick else 300
     epochs = 15 if quick else 400
-    sets = [("blobs", *blobs(n, rng), epochs), ("moons", *moons(n, rng), epochs),
-            ("circles", *circles(n, rng), epochs)]
+    sets = [("blobs", *blobs(n, rng), epochs),
+            ("moons", *make_moons(n, noise=0.2, random_state=rng), epochs),
+            ("circles", *make_circles(n, noise=0.1, random_state=rng), epochs)]
     try:
         from sklearn.datasets import load_digits
     except ImportError:
