@@ -19,7 +19,7 @@ import functools
 import numpy as np
 from scipy.special import xlogy
 
-from . import _validation
+from . import _accel, _validation
 from .layers import Exp, Identity, Logistic, Softmax, softmax_parts
 
 __all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
@@ -283,36 +283,43 @@ class LogLoss(_ProbabilityLoss):
         return codes
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
-        if (codes is None or sample_weight is not None or not compute_value
+        if (codes is None or sample_weight is not None
                 or type(self) is not LogLoss or y.dtype != logits.dtype
                 or y.shape != logits.shape):
             return super()._fused_inplace(logits, y, sample_weight, compute_value)
         # With one-hot rows, every entry of the per-entry loss matrix is zero except one
         # per row.  The column means below add those entries in row order and divide as
         # np.average does, so the value is bit for bit the one of the full computation.
+        # The compiled kernels (see _accel) do the same in two passes around np.exp.
         z = logits
         n, k = z.shape
         flat = np.arange(0, n * k, k)
         flat += codes
-        z -= z.max(axis=1)[:, np.newaxis]
-        if self.value_from_logits:
-            picked = z.ravel()[flat]  # shifted logit of the true class
-            np.exp(z, out=z)
-            sums = z.sum(axis=1)[:, np.newaxis]
-            z /= sums
-            picked -= np.log(sums).ravel()  # log p of the true class
-        else:
-            np.exp(z, out=z)
-            z /= z.sum(axis=1)[:, np.newaxis]
-            picked = z.ravel()[flat]
-            eps = np.finfo(z.dtype).eps
-            np.clip(picked, eps, 1 - eps, out=picked)
-            picked = xlogy(np.ones(1, y.dtype), picked)
-        np.negative(picked, out=picked)
-        col = np.zeros(k, picked.dtype)
-        np.add.at(col, codes, picked)
-        np.true_divide(col, np.intp(n), out=col, casting="unsafe")
-        value = float(col.sum())
+        picked = np.empty(n, z.dtype) if compute_value and self.value_from_logits else None
+        if not _accel.softmax_shift(z, None if picked is None else codes, picked):
+            z -= z.max(axis=1)[:, np.newaxis]
+            if picked is not None:
+                picked = z.ravel()[flat]  # shifted logit of the true class
+        np.exp(z, out=z)
+        eps = np.finfo(z.dtype).eps
+        done, value = _accel.softmax_finish_codes(z, codes, np.empty(k, z.dtype), picked,
+                                                  compute_value, eps)
+        if done:
+            return value, z
+        sums = z.sum(axis=1)[:, np.newaxis]
+        z /= sums
+        if compute_value:
+            if picked is not None:
+                picked -= np.log(sums).ravel()  # log p of the true class
+            else:
+                picked = z.ravel()[flat]
+                np.clip(picked, eps, 1 - eps, out=picked)
+                picked = xlogy(np.ones(1, y.dtype), picked)
+            np.negative(picked, out=picked)
+            col = np.zeros(k, picked.dtype)
+            np.add.at(col, codes, picked)
+            np.true_divide(col, np.intp(n), out=col, casting="unsafe")
+            value = float(col.sum())
         z.ravel()[flat] -= 1  # p - y
         return value, z
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _validation
+from . import _accel, _validation
 from .layers import Layer
 from .params import ParamBuffer, ParamSpec
 
@@ -341,13 +341,15 @@ class Sequential(Layer):
         buf = self._own_buffer
         grad, theta, npen = buf.grad, buf.theta, buf.n_penalized
         s = x.shape[0] if sample_weight is None else sample_weight.sum()
-        if alpha:  # in slices, so that the work array stays small
-            tmp = self._buffer("alpha", (min(npen, _SLICE),), np.result_type(theta.dtype, alpha))
-            for a in range(0, npen, _SLICE):
-                b = min(a + _SLICE, npen)
-                np.multiply(theta[a:b], alpha, out=tmp[:b - a])
-                grad[a:b] += tmp[:b - a]
-        grad /= s
+        if not _accel.scale_gradient(grad, theta, npen, alpha, s):
+            if alpha:  # in slices, so that the work array stays small
+                tmp = self._buffer("alpha", (min(npen, _SLICE),),
+                                   np.result_type(theta.dtype, alpha))
+                for a in range(0, npen, _SLICE):
+                    b = min(a + _SLICE, npen)
+                    np.multiply(theta[a:b], alpha, out=tmp[:b - a])
+                    grad[a:b] += tmp[:b - a]
+            grad /= s
         if compute_value:
             w = theta[:npen]
             value += (0.5 * alpha) * self._squared_norm_by_layer(w) / s

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.optimize
 
+from . import _accel
+
 __all__ = ["Optimizer", "SGD", "Adam", "LBFGS"]
 
 #: The stochastic optimizers update the flat vector slice by slice: their work arrays
@@ -142,6 +144,8 @@ class SGD(Optimizer):
 
     def step(self, theta, grad):
         mu, lr = self.momentum, self.lr
+        if _accel.sgd(theta, grad, self.velocity, lr, mu, self.nesterov):
+            return
         for a, b in self._slices:
             v, lr_g, g = self.velocity[a:b], self._tmp[:b - a], grad[a:b]
             np.multiply(g, lr, out=lr_g)
@@ -227,6 +231,8 @@ class Adam(Optimizer):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         self.t += 1
         self.lr = lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        if _accel.adam(theta, grad, self.m, self.v, lr, b1, b2, eps):
+            return
         for a, b in self._slices:
             m, v, g = self.m[a:b], self.v[a:b], grad[a:b]
             tmp, upd = self._tmp[:b - a], self._tmp2[:b - a]

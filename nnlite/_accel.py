@@ -1,0 +1,145 @@
+"""The optional compiled kernels, and when they may replace the numpy code.
+
+``_nnlite_kernels`` (``src/_nnlite_kernels.c``, built by ``pip install``) fuses
+passes of the training loop: bias plus ReLU, the ReLU derivative, bias
+gradients, the softmax around its exponential, gradient scaling and the
+optimizer updates.  Every kernel performs the same IEEE operations on every
+element, in the same order, as the numpy code it replaces, so results are bit
+for bit the same with or without it; the tests compare both paths.
+
+Each function here returns True when a kernel did the work and False when the
+caller must run its numpy code (no kernel, an unusual dtype, a non-contiguous
+array).  ``NNLITE_KERNELS=0`` in the environment turns the kernels off.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+_API = 1
+
+
+def _load():
+    if os.environ.get("NNLITE_KERNELS", "1").strip() == "0":
+        return None
+    try:
+        import _nnlite_kernels
+    except ImportError:
+        return None
+    return _nnlite_kernels if getattr(_nnlite_kernels, "API", None) == _API else None
+
+
+#: The kernel module, or None (tests set it to None to run the numpy code).
+K = _load()
+
+_F64, _F32 = np.dtype(np.float64), np.dtype(np.float32)
+# numpy 2 rounds a Python float to float32 beside a float32 array and keeps a float64
+# scalar strong; numpy 1 decides by value.  The float32 optimizer kernels follow numpy 2.
+_NUMPY2 = int(np.__version__.split(".")[0]) >= 2
+
+
+def _fits(a, dtype):
+    return a.dtype == dtype and (dtype == _F64 or dtype == _F32) and a.flags.c_contiguous
+
+
+def active() -> bool:
+    """Whether the compiled kernels are in use."""
+    return K is not None
+
+
+def add_bias_relu(z, b, relu):
+    """``z += b`` (if ``b`` is not None), then ``z = max(z, 0)`` if ``relu``."""
+    if K is None or z.ndim != 2 or not _fits(z, z.dtype) or (b is not None and not _fits(b, z.dtype)):
+        return False
+    K.bias_act(z, b, z.shape[0], z.shape[1], relu)
+    return True
+
+
+def relu_backward(g, z):
+    """``g[z <= 0] = 0`` for a ReLU output ``z``."""
+    if K is None or g.ndim != 2 or not _fits(g, g.dtype) or not _fits(z, g.dtype) \
+            or z.shape != g.shape:
+        return False
+    K.relu_back(g, z, None, g.shape[0], g.shape[1])
+    return True
+
+
+def column_sums(g, out):
+    """``np.sum(g, axis=0, out=out)`` in numpy's order."""
+    if K is None or g.ndim != 2 or not _fits(g, g.dtype) or not _fits(out, g.dtype):
+        return False
+    K.relu_back(g, None, out, g.shape[0], g.shape[1])
+    return True
+
+
+def softmax_shift(z, codes=None, picked=None):
+    """``z -= z.max(axis=1)[:, None]``; with ``codes``, ``picked[i] = z[i, codes[i]]`` after."""
+    if K is None or z.ndim != 2 or z.shape[1] == 0 or not _fits(z, z.dtype):
+        return False
+    if codes is not None and not (_fits_codes(codes) and _fits(picked, z.dtype)):
+        return False
+    K.softmax_shift(z, None, codes, picked, z.shape[0], z.shape[1])
+    return True
+
+
+def softmax_finish_codes(e, codes, totals, picked, want_value, eps):
+    """Rows of ``e`` (exponentials) normalised, the log-loss value, and ``p - onehot``.
+
+    The value is computed from ``picked`` (shifted logits) if given, else from the
+    clipped probabilities.  Returns ``(True, value)``, or ``(False, None)`` when the
+    caller must run its numpy code; see ``LogLoss._fused_inplace``.
+    """
+    if K is None or e.ndim != 2 or not _fits(e, e.dtype) or not _fits(totals, e.dtype) \
+            or not _fits_codes(codes) or (picked is not None and not _fits(picked, e.dtype)):
+        return False, None
+    return True, K.softmax_finish_codes(e, codes, totals, picked, e.shape[0], e.shape[1],
+                                        want_value, float(eps))
+
+
+def _fits_codes(codes):
+    return codes.dtype == np.intp and codes.flags.c_contiguous
+
+
+def scale_gradient(grad, theta, n_penalized, alpha, s):
+    """``grad[:n_penalized] += alpha * theta[:n_penalized]; grad /= s``, rounded as numpy does.
+
+    ``s`` is the number of samples (a Python int) or a sum of sample weights (a numpy
+    scalar).
+    """
+    dt = grad.dtype
+    if K is None or not (_fits(grad, dt) and _fits(theta, dt)):
+        return False
+    if dt == _F32:
+        # beside float32 arrays numpy 2 rounds Python numbers to float32 and computes
+        # with numpy float64 scalars in float64; the kernel takes alpha in float32
+        if not _NUMPY2 or (alpha and type(alpha) not in (int, float)):
+            return False
+        if type(s) is int:
+            s = np.float32(s)
+    K.scale_grad(grad, theta, grad.size, n_penalized, float(alpha), float(s))
+    return True
+
+
+def adam(theta, grad, m, v, lr, b1, b2, eps):
+    """One Adam step (see ``Adam.step``); ``b1, b2, eps`` are Python floats."""
+    dt = theta.dtype
+    if K is None or not (_fits(theta, dt) and _fits(grad, dt) and _fits(m, dt) and _fits(v, dt)):
+        return False
+    if dt == _F32 and not _NUMPY2:
+        return False
+    K.adam(theta, grad, m, v, theta.size, float(lr), b1, b2, eps)
+    return True
+
+
+def sgd(theta, grad, velocity, lr, mu, nesterov):
+    """One SGD step with momentum (see ``SGD.step``); ``lr, mu`` are Python floats."""
+    dt = theta.dtype
+    if K is None or type(lr) is not float or type(mu) is not float \
+            or not (_fits(theta, dt) and _fits(grad, dt) and _fits(velocity, dt)):
+        return False
+    if dt == _F32 and not _NUMPY2:
+        return False
+    K.sgd(theta, grad, velocity, theta.size, lr, mu, bool(nesterov))
+    return True

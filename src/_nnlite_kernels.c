@@ -1,0 +1,575 @@
+/*
+ * Fused element-wise kernels for nnlite's training loop.
+ *
+ * Each kernel does in one pass over memory what the numpy code in nnlite does in
+ * several, with the same IEEE operations on every element in the same order, so
+ * the results are bit for bit those of the numpy code (which are scikit-learn's).
+ * That is why this file must be compiled without floating-point contraction
+ * (-ffp-contract=off) and without -ffast-math, and why exp, tanh and the like stay
+ * in numpy, whose own implementations this file cannot reproduce.  The one function
+ * called here is the C library's log (logf for float32), which is what scipy's
+ * xlogy uses for the log-loss.
+ *
+ * Arrays arrive through the buffer protocol (C-contiguous, checked here); the
+ * element type is chosen by the item size: 8 bytes float64, 4 bytes float32.
+ * nnlite/_accel.py is the only caller and checks dtypes before calling.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+#define KERNELS_API 1
+
+/* Each hot loop is compiled for the baseline and for AVX2 / AVX-512, and the best
+ * one the CPU runs is picked at load time.  Vector instructions round every
+ * element exactly as scalar ones do; contraction into FMA stays off. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define HOT __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define HOT
+#endif
+#define R restrict
+
+/* ---- buffers ------------------------------------------------------------- */
+
+typedef struct {
+    Py_buffer view;
+    int held;
+} Buf;
+
+static int
+take(PyObject *obj, Buf *b, int writable, Py_ssize_t count, Py_ssize_t itemsize,
+     const char *what)
+{
+    b->held = 0;
+    if (PyObject_GetBuffer(obj, &b->view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) < 0)
+        return -1;
+    b->held = 1;
+    if (b->view.itemsize != itemsize || b->view.len != count * itemsize) {
+        PyErr_Format(PyExc_ValueError,
+                     "_nnlite_kernels: %s has %zd bytes of item size %zd; "
+                     "expected %zd items of size %zd",
+                     what, b->view.len, b->view.itemsize, count, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+release(Buf *b, int count)
+{
+    for (int i = 0; i < count; i++)
+        if (b[i].held)
+            PyBuffer_Release(&b[i].view);
+}
+
+static Py_ssize_t
+item_size(PyObject *obj)
+{
+    Py_buffer v;
+    if (PyObject_GetBuffer(obj, &v, PyBUF_SIMPLE) < 0)
+        return -1;
+    Py_ssize_t s = v.itemsize;
+    PyBuffer_Release(&v);
+    if (s != 8 && s != 4) {
+        PyErr_SetString(PyExc_TypeError, "_nnlite_kernels: float64 or float32 arrays only");
+        return -1;
+    }
+    return s;
+}
+
+/* ---- numpy's pairwise sum (the order np.add.reduce uses along a contiguous axis) */
+
+#define PAIRWISE(NAME, T)                                                           \
+    static T NAME(const T *a, Py_ssize_t n)                                         \
+    {                                                                               \
+        if (n < 8) {                                                                \
+            T res = 0;                                                              \
+            for (Py_ssize_t i = 0; i < n; i++)                                      \
+                res += a[i];                                                        \
+            return res;                                                             \
+        }                                                                           \
+        if (n <= 128) {                                                             \
+            T r[8];                                                                 \
+            Py_ssize_t i;                                                           \
+            for (int j = 0; j < 8; j++)                                             \
+                r[j] = a[j];                                                        \
+            for (i = 8; i < n - (n % 8); i += 8)                                    \
+                for (int j = 0; j < 8; j++)                                         \
+                    r[j] += a[i + j];                                               \
+            T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++)                                                      \
+                res += a[i];                                                        \
+            return res;                                                             \
+        }                                                                           \
+        Py_ssize_t n2 = n / 2;                                                      \
+        n2 -= n2 % 8;                                                               \
+        return NAME(a, n2) + NAME(a + n2, n - n2);                                  \
+    }
+
+PAIRWISE(pairwise_d, double)
+PAIRWISE(pairwise_f, float)
+
+/* ---- dense layer: z = act(z + b) ------------------------------------------ */
+
+#define BIAS_ACT(NAME, T)                                                           \
+    HOT static void NAME(T *R z, const T *R b, Py_ssize_t n, Py_ssize_t k, int relu)        \
+    {                                                                               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *row = z + i * k;                                                     \
+            if (b)                                                                  \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    row[j] += b[j];                                                 \
+            if (relu)  /* np.maximum(x, 0): keeps NaN and -0.0 */                   \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    row[j] = row[j] < 0 ? 0 : row[j];                               \
+        }                                                                           \
+    }
+
+BIAS_ACT(bias_act_d, double)
+BIAS_ACT(bias_act_f, float)
+
+static PyObject *
+k_bias_act(PyObject *self, PyObject *args)
+{
+    PyObject *z, *b;
+    Py_ssize_t n, k;
+    int relu;
+    if (!PyArg_ParseTuple(args, "OOnnp", &z, &b, &n, &k, &relu))
+        return NULL;
+    Py_ssize_t s = item_size(z);
+    if (s < 0)
+        return NULL;
+    Buf bufs[2];
+    int nb = b == Py_None ? 1 : 2;
+    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
+        (nb == 2 && take(b, &bufs[1], 0, k, s, "b") < 0)) {
+        release(bufs, nb);
+        return NULL;
+    }
+    void *bp = nb == 2 ? bufs[1].view.buf : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        bias_act_d(bufs[0].view.buf, bp, n, k, relu);
+    else
+        bias_act_f(bufs[0].view.buf, bp, n, k, relu);
+    Py_END_ALLOW_THREADS
+    release(bufs, nb);
+    Py_RETURN_NONE;
+}
+
+/* ---- ReLU backward and bias gradient: g[z == 0] = 0; colsum = sum(g, axis=0) ---
+ * numpy adds the rows one after another, except for a single column, which is
+ * contiguous and gets its pairwise sum. */
+#define RELU_BACK(NAME, T, PAIRWISE_FN)                                             \
+    HOT static void NAME(T *R g, const T *R z, T *R colsum, Py_ssize_t n, Py_ssize_t k)       \
+    {                                                                               \
+        int rows = colsum && k > 1;                                                 \
+        if (rows)                                                                   \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                colsum[j] = 0;                                                      \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *gr = g + i * k;                                                      \
+            const T *zr = z ? z + i * k : NULL;                                     \
+            if (zr)                                                                 \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    gr[j] = zr[j] > 0 ? gr[j] : 0;                                  \
+            if (rows)                                                               \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    colsum[j] += gr[j];                                             \
+        }                                                                           \
+        if (colsum && k == 1)                                                       \
+            colsum[0] = PAIRWISE_FN(g, n);                                          \
+    }
+
+RELU_BACK(relu_back_d, double, pairwise_d)
+RELU_BACK(relu_back_f, float, pairwise_f)
+
+static PyObject *
+k_relu_back(PyObject *self, PyObject *args)
+{
+    PyObject *g, *z, *colsum;
+    Py_ssize_t n, k;
+    if (!PyArg_ParseTuple(args, "OOOnn", &g, &z, &colsum, &n, &k))
+        return NULL;
+    Py_ssize_t s = item_size(g);
+    if (s < 0)
+        return NULL;
+    Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(g, &bufs[0], 1, n * k, s, "g") < 0 ||
+        (z != Py_None && take(z, &bufs[1], 0, n * k, s, "z") < 0) ||
+        (colsum != Py_None && take(colsum, &bufs[2], 1, k, s, "colsum") < 0)) {
+        release(bufs, 3);
+        return NULL;
+    }
+    void *zp = bufs[1].held ? bufs[1].view.buf : NULL;
+    void *cp = bufs[2].held ? bufs[2].view.buf : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        relu_back_d(bufs[0].view.buf, zp, cp, n, k);
+    else
+        relu_back_f(bufs[0].view.buf, zp, cp, n, k);
+    Py_END_ALLOW_THREADS
+    release(bufs, 3);
+    Py_RETURN_NONE;
+}
+
+/* ---- softmax, before the exponential: z = (z + b) - max_j (z + b) -----------
+ * With class codes, picked[i] receives the shifted logit of row i's class (what the
+ * log-loss computed from logits needs). */
+#define SHIFT(NAME, T)                                                              \
+    HOT static void NAME(T *z, const T *b, const Py_ssize_t *codes, T *picked,          \
+                     Py_ssize_t n, Py_ssize_t k)                                    \
+    {                                                                               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *row = z + i * k;                                                     \
+            if (b)                                                                  \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    row[j] += b[j];                                                 \
+            T m = row[0];                                                           \
+            for (Py_ssize_t j = 1; j < k; j++) /* np.max: NaN wins */               \
+                if (!(m >= row[j]))                                                 \
+                    m = (m != m) ? m : row[j];                                      \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                row[j] -= m;                                                        \
+            if (picked)                                                             \
+                picked[i] = row[codes[i]];                                          \
+        }                                                                           \
+    }
+
+SHIFT(shift_d, double)
+SHIFT(shift_f, float)
+
+static int
+check_codes(const Py_ssize_t *codes, Py_ssize_t n, Py_ssize_t k)
+{
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (codes[i] < 0 || codes[i] >= k) {
+            PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: class code out of range");
+            return -1;
+        }
+    return 0;
+}
+
+static PyObject *
+k_softmax_shift(PyObject *self, PyObject *args)
+{
+    PyObject *z, *b, *codes, *picked;
+    Py_ssize_t n, k;
+    if (!PyArg_ParseTuple(args, "OOOOnn", &z, &b, &codes, &picked, &n, &k))
+        return NULL;
+    if (k < 1) {
+        PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: softmax needs a column");
+        return NULL;
+    }
+    if ((codes == Py_None) != (picked == Py_None)) {
+        PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: codes and picked go together");
+        return NULL;
+    }
+    Py_ssize_t s = item_size(z);
+    if (s < 0)
+        return NULL;
+    Buf bufs[4] = {{.held = 0}, {.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
+        (b != Py_None && take(b, &bufs[1], 0, k, s, "b") < 0) ||
+        (codes != Py_None && take(codes, &bufs[2], 0, n, sizeof(Py_ssize_t), "codes") < 0) ||
+        (picked != Py_None && take(picked, &bufs[3], 1, n, s, "picked") < 0) ||
+        (codes != Py_None && check_codes(bufs[2].view.buf, n, k) < 0)) {
+        release(bufs, 4);
+        return NULL;
+    }
+    void *bp = bufs[1].held ? bufs[1].view.buf : NULL;
+    void *cp = bufs[2].held ? bufs[2].view.buf : NULL;
+    void *pp = bufs[3].held ? bufs[3].view.buf : NULL;
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        shift_d(bufs[0].view.buf, bp, cp, pp, n, k);
+    else
+        shift_f(bufs[0].view.buf, bp, cp, pp, n, k);
+    Py_END_ALLOW_THREADS
+    release(bufs, 4);
+    Py_RETURN_NONE;
+}
+
+/*
+ * ---- softmax, after the exponential, with a one-hot target given by class codes:
+ * p = e / sum(e, axis=1); the per-row loss -log(clip(p[code])) (or, given the shifted
+ * logits `picked`, -(picked - log(sum))) added into per-class totals; then
+ * p[code] -= 1.  The value is the pairwise sum of (class total / n), the order
+ * nnlite's numpy code uses (np.add.at into class totals, a division, a sum).
+ */
+#define FINISH(NAME, T, PAIRWISE_FN, LOG_FN)                                                \
+    HOT static double NAME(T *z, const Py_ssize_t *codes, T *totals, const T *picked,   \
+                       Py_ssize_t n, Py_ssize_t k, int want_value, double eps)      \
+    {                                                                               \
+        T lo = (T)eps, hi = (T)(1 - eps);                                           \
+        for (Py_ssize_t j = 0; j < k; j++)                                          \
+            totals[j] = 0;                                                          \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *row = z + i * k;                                                     \
+            T sum = PAIRWISE_FN(row, k);                                            \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                row[j] /= sum;                                                      \
+            Py_ssize_t c = codes[i];                                                \
+            if (want_value) {                                                       \
+                if (picked) {                                                       \
+                    totals[c] += -(picked[i] - LOG_FN(sum));                \
+                } else {                                                            \
+                    T p = row[c];                                                   \
+                    p = p < lo ? lo : (p > hi ? hi : p);                            \
+                    totals[c] += -LOG_FN(p);                                \
+                }                                                                   \
+            }                                                                       \
+            row[c] -= 1;                                                            \
+        }                                                                           \
+        if (!want_value)                                                            \
+            return 0.0;                                                             \
+        for (Py_ssize_t j = 0; j < k; j++)                                          \
+            totals[j] = (T)((double)totals[j] / (double)n);                         \
+        return (double)PAIRWISE_FN(totals, k);                                      \
+    }
+
+/* scipy's xlogy takes the C library's log, and logf for float32 */
+FINISH(finish_d, double, pairwise_d, log)
+FINISH(finish_f, float, pairwise_f, logf)
+
+static PyObject *
+k_softmax_finish_codes(PyObject *self, PyObject *args)
+{
+    PyObject *z, *codes, *totals, *picked;
+    Py_ssize_t n, k;
+    int want_value;
+    double eps;
+    if (!PyArg_ParseTuple(args, "OOOOnnpd", &z, &codes, &totals, &picked, &n, &k,
+                          &want_value, &eps))
+        return NULL;
+    Py_ssize_t s = item_size(z);
+    if (s < 0)
+        return NULL;
+    Buf bufs[4] = {{.held = 0}, {.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
+        take(codes, &bufs[1], 0, n, sizeof(Py_ssize_t), "codes") < 0 ||
+        take(totals, &bufs[2], 1, k, s, "totals") < 0 ||
+        (picked != Py_None && take(picked, &bufs[3], 0, n, s, "picked") < 0) ||
+        check_codes(bufs[1].view.buf, n, k) < 0) {
+        release(bufs, 4);
+        return NULL;
+    }
+    const void *pp = bufs[3].held ? bufs[3].view.buf : NULL;
+    double value;
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        value = finish_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, pp, n, k,
+                         want_value, eps);
+    else
+        value = finish_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, pp, n, k,
+                         want_value, eps);
+    Py_END_ALLOW_THREADS
+    release(bufs, 4);
+    if (!want_value)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(value);
+}
+
+/* ---- gradient scaling: g[:npen] = (g + alpha * theta) / s; g[npen:] /= s ----- */
+
+HOT static void
+scale_d(double *R g, const double *R theta, Py_ssize_t size, Py_ssize_t npen, double alpha,
+        double s)
+{
+    if (alpha != 0)
+        for (Py_ssize_t i = 0; i < npen; i++)
+            g[i] += alpha * theta[i];
+    for (Py_ssize_t i = 0; i < size; i++)
+        g[i] /= s;
+}
+
+/* alpha arrives rounded to float32 (numpy's scalar promotion); the division by s is
+   done in double and rounded once, which equals float32 division whenever s is a
+   float32 number and is numpy's float64 arithmetic otherwise */
+HOT static void
+scale_f(float *R g, const float *R theta, Py_ssize_t size, Py_ssize_t npen, float alpha,
+        double s)
+{
+    if (alpha != 0)
+        for (Py_ssize_t i = 0; i < npen; i++)
+            g[i] += alpha * theta[i];
+    for (Py_ssize_t i = 0; i < size; i++)
+        g[i] = (float)((double)g[i] / s);
+}
+
+static PyObject *
+k_scale_grad(PyObject *self, PyObject *args)
+{
+    PyObject *g, *theta;
+    Py_ssize_t size, npen;
+    double alpha, s;
+    if (!PyArg_ParseTuple(args, "OOnndd", &g, &theta, &size, &npen, &alpha, &s))
+        return NULL;
+    if (npen < 0 || npen > size) {
+        PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: npen out of range");
+        return NULL;
+    }
+    Py_ssize_t is = item_size(g);
+    if (is < 0)
+        return NULL;
+    Buf bufs[2] = {{.held = 0}, {.held = 0}};
+    if (take(g, &bufs[0], 1, size, is, "grad") < 0 ||
+        take(theta, &bufs[1], 0, size, is, "theta") < 0) {
+        release(bufs, 2);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (is == 8)
+        scale_d(bufs[0].view.buf, bufs[1].view.buf, size, npen, alpha, s);
+    else
+        scale_f(bufs[0].view.buf, bufs[1].view.buf, size, npen, (float)alpha, s);
+    Py_END_ALLOW_THREADS
+    release(bufs, 2);
+    Py_RETURN_NONE;
+}
+
+/* ---- Adam: scikit-learn's update, one pass ---------------------------------- */
+
+HOT static void
+adam_d(double *R theta, const double *R grad, double *R m, double *R v, Py_ssize_t size,
+       double lr, double b1, double b2, double eps)
+{
+    double c1 = 1 - b1, c2 = 1 - b2, neg_lr = -lr;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        double g = grad[i];
+        double mi = b1 * m[i] + c1 * g;
+        double vi = b2 * v[i] + c2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        theta[i] += (neg_lr * mi) / (sqrt(vi) + eps);
+    }
+}
+
+/* Python-float coefficients are rounded to float32 (numpy's weak scalars); the step
+   size is a float64 scalar, so the step is computed in float64 and rounded once when
+   added, as numpy does */
+HOT static void
+adam_f(float *R theta, const float *R grad, float *R m, float *R v, Py_ssize_t size,
+       double lr, double b1, double b2, double eps)
+{
+    float fb1 = (float)b1, fb2 = (float)b2, fc1 = (float)(1 - b1), fc2 = (float)(1 - b2);
+    float feps = (float)eps;
+    double neg_lr = -lr;
+    for (Py_ssize_t i = 0; i < size; i++) {
+        float g = grad[i];
+        float mi = fb1 * m[i] + fc1 * g;
+        float vi = fb2 * v[i] + fc2 * (g * g);
+        m[i] = mi;
+        v[i] = vi;
+        float denom = sqrtf(vi) + feps;
+        theta[i] = (float)((double)theta[i] + (neg_lr * (double)mi) / (double)denom);
+    }
+}
+
+static PyObject *
+k_adam(PyObject *self, PyObject *args)
+{
+    PyObject *theta, *grad, *m, *v;
+    Py_ssize_t size;
+    double lr, b1, b2, eps;
+    if (!PyArg_ParseTuple(args, "OOOOndddd", &theta, &grad, &m, &v, &size, &lr, &b1, &b2,
+                          &eps))
+        return NULL;
+    Py_ssize_t is = item_size(theta);
+    if (is < 0)
+        return NULL;
+    Buf bufs[4] = {{.held = 0}, {.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(theta, &bufs[0], 1, size, is, "theta") < 0 ||
+        take(grad, &bufs[1], 0, size, is, "grad") < 0 ||
+        take(m, &bufs[2], 1, size, is, "m") < 0 ||
+        take(v, &bufs[3], 1, size, is, "v") < 0) {
+        release(bufs, 4);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (is == 8)
+        adam_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, bufs[3].view.buf, size,
+               lr, b1, b2, eps);
+    else
+        adam_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, bufs[3].view.buf, size,
+               lr, b1, b2, eps);
+    Py_END_ALLOW_THREADS
+    release(bufs, 4);
+    Py_RETURN_NONE;
+}
+
+/* ---- SGD with momentum (and Nesterov): scikit-learn's update, one pass ------ */
+
+#define SGD(NAME, T)                                                                \
+    HOT static void NAME(T *R theta, const T *R grad, T *R vel, Py_ssize_t size,    \
+                         double lr, double mu, int nesterov)                        \
+    {                                                                               \
+        T tlr = (T)lr, tmu = (T)mu;  /* Python floats: rounded like numpy's */      \
+        for (Py_ssize_t i = 0; i < size; i++) {                                     \
+            T lg = grad[i] * tlr;                                                   \
+            T vi = vel[i] * tmu - lg;                                               \
+            vel[i] = vi;                                                            \
+            theta[i] += nesterov ? vi * tmu - lg : vi;                              \
+        }                                                                           \
+    }
+
+SGD(sgd_d, double)
+SGD(sgd_f, float)
+
+static PyObject *
+k_sgd(PyObject *self, PyObject *args)
+{
+    PyObject *theta, *grad, *vel;
+    Py_ssize_t size;
+    double lr, mu;
+    int nesterov;
+    if (!PyArg_ParseTuple(args, "OOOnddp", &theta, &grad, &vel, &size, &lr, &mu, &nesterov))
+        return NULL;
+    Py_ssize_t is = item_size(theta);
+    if (is < 0)
+        return NULL;
+    Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(theta, &bufs[0], 1, size, is, "theta") < 0 ||
+        take(grad, &bufs[1], 0, size, is, "grad") < 0 ||
+        take(vel, &bufs[2], 1, size, is, "velocity") < 0) {
+        release(bufs, 3);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (is == 8)
+        sgd_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, size, lr, mu, nesterov);
+    else
+        sgd_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, size, lr, mu, nesterov);
+    Py_END_ALLOW_THREADS
+    release(bufs, 3);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"bias_act", k_bias_act, METH_VARARGS, "z = act(z + b), act identity or ReLU."},
+    {"relu_back", k_relu_back, METH_VARARGS, "g[z <= 0] = 0 and the column sums of g."},
+    {"softmax_shift", k_softmax_shift, METH_VARARGS, "z = (z + b) - rowmax(z + b)."},
+    {"softmax_finish_codes", k_softmax_finish_codes, METH_VARARGS,
+     "Normalise exp'd rows, the clipped log-loss value, and p - onehot."},
+    {"scale_grad", k_scale_grad, METH_VARARGS, "(g + alpha theta) / s, then g / s."},
+    {"adam", k_adam, METH_VARARGS, "One Adam step."},
+    {"sgd", k_sgd, METH_VARARGS, "One SGD step with momentum."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_nnlite_kernels",
+    "Fused element-wise kernels of nnlite (see nnlite/_accel.py).", -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__nnlite_kernels(void)
+{
+    PyObject *mod = PyModule_Create(&module);
+    if (mod && PyModule_AddIntConstant(mod, "API", KERNELS_API) < 0) {
+        Py_DECREF(mod);
+        return NULL;
+    }
+    return mod;
+}

@@ -1,0 +1,198 @@
+"""The compiled kernels give bit for bit the numbers of the numpy code they replace.
+
+Every test runs the same computation twice, once with ``_accel.K`` (the
+``_nnlite_kernels`` extension) and once with it switched off, and compares the
+results exactly.  When the extension is not built these tests are skipped,
+unless ``NNLITE_REQUIRE_KERNELS=1`` (set by ``.ci/run``) makes that an error.
+"""
+
+import contextlib
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from nnlite import (
+    SGD,
+    Adam,
+    BinaryLogLoss,
+    Dense,
+    Identity,
+    Logistic,
+    LogLoss,
+    ReLU,
+    Sequential,
+    Softmax,
+    SquaredError,
+    Tanh,
+    _accel,
+)
+
+KERNELS = _accel.K
+needs_kernels = pytest.mark.skipif(KERNELS is None, reason="the _nnlite_kernels extension is not built")
+
+
+def test_kernels_are_built_when_required():
+    if os.environ.get("NNLITE_REQUIRE_KERNELS") == "1":
+        assert _accel.active(), "NNLITE_REQUIRE_KERNELS=1 but _nnlite_kernels did not load"
+    elif not _accel.active():
+        pytest.skip("the _nnlite_kernels extension is not built")
+
+
+@contextlib.contextmanager
+def _numpy_only():
+    saved, _accel.K = _accel.K, None
+    try:
+        yield
+    finally:
+        _accel.K = saved
+
+
+def _wide_values(rng, shape, dtype):
+    """Normal draws over many magnitudes, with exact zeros of both signs mixed in."""
+    x = rng.normal(size=shape) * 10.0 ** rng.uniform(-4, 4, size=shape)
+    x[rng.rand(*shape) < 0.1] = 0.0
+    x[rng.rand(*shape) < 0.05] = -0.0
+    return x.astype(dtype)
+
+
+def _assert_same(a, b):
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b)
+
+
+# the one number allowed to differ: a loss value that takes a logarithm (one ulp)
+_LOG_RTOL = {np.dtype(np.float64): 1e-12, np.dtype(np.float32): 1e-6}
+
+shapes = st.tuples(st.integers(1, 70), st.integers(1, 40))
+dtypes = st.sampled_from([np.float64, np.float32])
+seeds = st.integers(0, 2**31 - 1)
+
+
+@needs_kernels
+@given(shape=shapes, dtype=dtypes, seed=seeds)
+def test_dense_and_relu_passes(shape, dtype, seed):
+    rng = np.random.RandomState(seed)
+    n, k = shape
+    x = _wide_values(rng, (n, 3), dtype)
+    g = _wide_values(rng, (n, k), dtype)
+    results = []
+    for ctx in (contextlib.nullcontext(), _numpy_only()):
+        with ctx:
+            dense = Dense(k).build(3, dtype, random_state=seed)
+            dense.params["b"][...] = _wide_values(np.random.RandomState(seed), (k,), dtype)
+            relu = ReLU()
+            z, _ = dense._forward_fast(x, True, False, True)
+            z, _ = relu._forward_fast(z, True, True, True)
+            gz = relu._backward_fast(g.copy(), True, True)
+            dense._backward_fast(gz, True, True)
+            results.append((z.copy(), gz.copy(), dense.grads["b"].copy(), dense.grads["W"].copy()))
+    for a, b in zip(*results):
+        _assert_same(a, b)
+
+
+@needs_kernels
+@given(shape=shapes, dtype=dtypes, seed=seeds, from_logits=st.booleans(),
+       compute_value=st.booleans())
+def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, compute_value):
+    rng = np.random.RandomState(seed)
+    n, k = shape
+    k += 1  # codes need two classes at least
+    logits = (rng.normal(size=(n, k)) * 10.0 ** rng.uniform(-2, 2.5)).astype(dtype)
+    codes = rng.randint(0, k, n).astype(np.intp)
+    y = np.eye(k, dtype=dtype)[codes]
+    loss = LogLoss(value_from_logits=from_logits)
+    with np.errstate(all="ignore"):
+        value, delta = loss._fused_inplace(logits.copy(), y, None, compute_value, codes)
+        with _numpy_only():
+            value0, delta0 = loss._fused_inplace(logits.copy(), y, None, compute_value, codes)
+    _assert_same(delta, delta0)
+    if not compute_value:
+        assert value is None and value0 is None
+    elif from_logits:  # log(sum) comes from the C library instead of numpy's own log
+        assert value == pytest.approx(value0, rel=_LOG_RTOL[np.dtype(dtype)])
+    else:
+        assert value == value0
+
+
+NETS = [
+    (ReLU, Softmax, LogLoss(value_from_logits=False)),
+    (ReLU, Softmax, LogLoss()),
+    (Tanh, Logistic, BinaryLogLoss()),
+    (ReLU, Identity, SquaredError()),
+    (Logistic, Identity, SquaredError()),
+]
+
+
+@needs_kernels
+@pytest.mark.parametrize("act,out,loss", NETS, ids=lambda v: type(v).__name__)
+@given(n=st.integers(1, 60), dtype=dtypes, seed=seeds, weighted=st.booleans(),
+       alpha=st.sampled_from([0.0, 1e-4, 0.37]))
+def test_network_objective_and_training(act, out, loss, n, dtype, seed, weighted, alpha):
+    """loss_and_grad and a few optimizer steps: the same bits with and without kernels."""
+    rng = np.random.RandomState(seed)
+    n_out = 1 if isinstance(loss, BinaryLogLoss) else 3
+    x = rng.normal(size=(n, 4)).astype(dtype)
+    if isinstance(loss, LogLoss):
+        y = np.eye(n_out)[rng.randint(0, n_out, n)].astype(dtype)
+    elif isinstance(loss, BinaryLogLoss):
+        y = (rng.rand(n, 1) > 0.5).astype(dtype)
+    else:
+        y = rng.normal(size=(n, n_out)).astype(dtype)
+    w = rng.uniform(0.5, 2, n) if weighted else None
+    codes = loss._class_codes(y) if isinstance(loss, LogLoss) and not weighted else None
+    runs = []
+    for ctx in (contextlib.nullcontext(), _numpy_only()):
+        with ctx:
+            net = Sequential([Dense(6), act(), Dense(5), act(), Dense(n_out), out()],
+                             dtype=dtype, random_state=seed).build(4)
+            opts = [Adam(learning_rate=0.01), SGD(learning_rate=0.05),
+                    SGD(learning_rate=0.05, nesterov=False)]
+            trace = []
+            for opt in opts:
+                opt.init(net.theta)
+                for _ in range(3):
+                    value, grad = net._loss_and_grad(x, y, loss, alpha, w, codes=codes)
+                    trace += [np.float64(value).reshape(1), grad.copy()]
+                    opt.step(net.theta, grad)
+                trace.append(net.theta.copy())
+            runs.append(trace)
+    for i, (a, b) in enumerate(zip(*runs)):
+        if a.size == 1 and isinstance(loss, LogLoss) and loss.value_from_logits:
+            assert a[0] == pytest.approx(b[0], rel=_LOG_RTOL[np.dtype(dtype)])
+        else:
+            _assert_same(a, b)
+
+
+@needs_kernels
+@given(size=st.integers(1, 300), dtype=dtypes, seed=seeds, nesterov=st.booleans())
+def test_optimizer_steps_on_wide_values(size, dtype, seed, nesterov):
+    rng = np.random.RandomState(seed)
+    theta0 = _wide_values(rng, (size,), dtype)
+    grads = [_wide_values(rng, (size,), dtype) for _ in range(4)]
+    for make in (lambda: Adam(learning_rate=0.003),
+                 lambda: SGD(learning_rate=0.02, momentum=0.7, nesterov=nesterov)):
+        finals = []
+        for ctx in (contextlib.nullcontext(), _numpy_only()):
+            with ctx, np.errstate(all="ignore"):
+                theta = theta0.copy()
+                opt = make().init(theta)
+                for g in grads:
+                    opt.step(theta, g)
+                finals.append(theta)
+        _assert_same(*finals)
+
+
+@needs_kernels
+def test_kernels_refuse_wrong_sizes_instead_of_reading_past_the_end():
+    z = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="expected 20 items"):
+        KERNELS.bias_act(z, None, 5, 4, True)
+    with pytest.raises(ValueError, match="class code out of range"):
+        KERNELS.softmax_shift(z, None, np.array([0, 4, 1], dtype=np.intp), np.zeros(3), 3, 4)
+    with pytest.raises(TypeError, match="float64 or float32"):
+        KERNELS.bias_act(np.zeros((3, 4), np.int16), None, 3, 4, True)
+    with pytest.raises((ValueError, BufferError)):
+        KERNELS.bias_act(np.zeros((4, 3)).T, None, 3, 4, True)  # not C-contiguous
