@@ -57,12 +57,12 @@ def add_bias_relu(z, b, relu):
     return True
 
 
-def relu_backward(g, z):
-    """``g[z <= 0] = 0`` for a ReLU output ``z``."""
+def relu_backward(g, z, sums=None):
+    """``g[z <= 0] = 0`` for a ReLU output ``z``; then ``np.sum(g, axis=0, out=sums)``."""
     if K is None or g.ndim != 2 or not _fits(g, g.dtype) or not _fits(z, g.dtype) \
-            or z.shape != g.shape:
+            or z.shape != g.shape or (sums is not None and not _fits(sums, g.dtype)):
         return False
-    K.relu_back(g, z, None, g.shape[0], g.shape[1])
+    K.relu_back(g, z, sums, g.shape[0], g.shape[1])
     return True
 
 

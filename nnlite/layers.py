@@ -170,6 +170,7 @@ class Layer:
         state = self.__dict__.copy()
         state["params"] = state["grads"] = None  # views are rebuilt by the owner
         state.pop("_ws", None)  # work arrays are re-created on demand
+        state.pop("_relu_pairs", None)  # (Sequential) keyed by object ids
         return state
 
     def __setstate__(self, state):
@@ -252,30 +253,47 @@ class Dense(Layer):
     def backward(self, grad_out, need_grad_in=True):
         return self._backward_fast(grad_out, need_grad_in, False)
 
-    def _forward_fast(self, x, train, owned, scratch):
+    def _forward_fast(self, x, train, owned, scratch, relu=None):
+        # ``relu``: the ReLU layer that follows, applied here in the same pass as the bias
         if self.n_in is None:
             self._ensure_built(x)
         W = self.params["W"]
         self._x = x if train else None
-        if sparse.issparse(x):
+        if type(x) is not np.ndarray and sparse.issparse(x):
             out = x @ W
         elif scratch:
-            out = self._buffer("out", (x.shape[0], self.units), np.result_type(x.dtype, W.dtype))
+            dtype = W.dtype if x.dtype == W.dtype else np.result_type(x.dtype, W.dtype)
+            out = self._buffer("out", (x.shape[0], self.units), dtype)
             np.matmul(x, W, out=out)
         else:
             out = np.matmul(x, W)
-        if self.bias and not _accel.add_bias_relu(out, self.params["b"], False):
-            out += self.params["b"]
+        b = self.params["b"] if self.bias else None
+        if (b is not None or relu is not None) and not _accel.add_bias_relu(
+                out, b, relu is not None):
+            if b is not None:
+                out += b
+            if relu is not None:
+                relu._apply_inplace(out)
+        if relu is not None:
+            relu._z = out if train else None
         return out, True
 
-    def _backward_fast(self, grad_out, need_grad_in, scratch):
+    def _backward_fast(self, grad_out, need_grad_in, scratch, relu=None):
+        # ``relu``: the ReLU layer that followed in the forward pass; its derivative is
+        # applied to ``grad_out`` here, in the same pass as the bias gradient
         x = self._x
-        if sparse.issparse(x):
+        if relu is not None:
+            sums = self.grads["b"] if self.bias else None
+            if not _accel.relu_backward(grad_out, relu._z, sums):
+                relu._derivative_inplace(relu._z, grad_out)
+                if sums is not None:
+                    np.sum(grad_out, axis=0, out=sums)
+        elif self.bias and not _accel.column_sums(grad_out, self.grads["b"]):
+            np.sum(grad_out, axis=0, out=self.grads["b"])
+        if type(x) is not np.ndarray and sparse.issparse(x):
             self.grads["W"][...] = x.T @ grad_out
         else:
             np.matmul(x.T, grad_out, out=self.grads["W"])
-        if self.bias and not _accel.column_sums(grad_out, self.grads["b"]):
-            np.sum(grad_out, axis=0, out=self.grads["b"])
         if not need_grad_in:
             return None
         W = self.params["W"]

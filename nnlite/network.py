@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _accel, _validation
-from .layers import Layer
+from .layers import Dense, Layer, ReLU
 from .params import ParamBuffer, ParamSpec
 
 __all__ = ["Sequential"]
@@ -239,12 +239,37 @@ class Sequential(Layer):
             x, owned = layer._forward_fast(x, train, owned, scratch)
         return x, owned
 
+    def _relu_after_dense(self):
+        """For every layer, the ReLU that follows it if it is a Dense (else None).
+
+        The training passes hand that ReLU to the Dense layer, which applies it (and
+        its derivative) in the same pass over memory as its bias.
+        """
+        layers = self.layers
+        key = tuple(map(id, layers))
+        cached = self.__dict__.get("_relu_pairs")
+        if cached is None or cached[0] != key:
+            pairs = [nxt if type(layer) is Dense and type(nxt) is ReLU else None
+                     for layer, nxt in zip(layers, layers[1:])] + [None]
+            self._relu_pairs = cached = (key, pairs)
+        return cached[1]
+
     def _backward_fast(self, grad_out, need_grad_in, scratch, stop=None):
         layers = self.layers if stop is None else self.layers[:stop]
+        relu_after = self._relu_after_dense()
         g = grad_out
-        for i in range(len(layers) - 1, 0, -1):
-            g = layers[i]._backward_fast(g, True, scratch)
-        return layers[0]._backward_fast(g, need_grad_in, scratch)
+        i = len(layers) - 1
+        while i >= 0:
+            layer = layers[i]
+            need = need_grad_in if i == 0 else True
+            if i > 0 and relu_after[i - 1] is layer:  # a ReLU right after a Dense
+                i -= 1
+                g = layers[i]._backward_fast(g, need_grad_in if i == 0 else True, scratch,
+                                             relu=layer)
+            else:
+                g = layer._backward_fast(g, need, scratch)
+            i -= 1
+        return g
 
     def _drop_buffers(self):
         super()._drop_buffers()
@@ -326,8 +351,15 @@ class Sequential(Layer):
         stop = len(self.layers) - 1 if fused else len(self.layers)
         # work arrays are reused from batch to batch; activations run in place
         h, owned = x, False
-        for layer in self.layers[:stop]:
-            h, owned = layer._forward_fast(h, True, owned, True)
+        layers, relu_after = self.layers, self._relu_after_dense()
+        i = 0
+        while i < stop:
+            if relu_after[i] is not None and i + 1 < stop:
+                h, owned = layers[i]._forward_fast(h, True, owned, True, relu=relu_after[i])
+                i += 2
+            else:
+                h, owned = layers[i]._forward_fast(h, True, owned, True)
+                i += 1
         if fused and owned and hasattr(loss, "_fused_inplace"):
             value, delta = loss._fused_inplace(h, y, sample_weight, compute_value, codes)
         elif fused:
