@@ -102,6 +102,18 @@ def _fits_codes(codes):
     return codes.dtype == np.intp and codes.flags.c_contiguous
 
 
+def squared_error_delta(z, y, want_value):
+    """``z -= y`` and (if ``want_value``) the mean half squared error, as ``SquaredError``.
+
+    Returns ``(True, value)``, or ``(False, None)`` when the caller must run its numpy code.
+    """
+    if K is None or z.ndim != 2 or y.shape != z.shape or not _fits(z, z.dtype) \
+            or not _fits(y, z.dtype) or z.shape[0] == 0:
+        return False, None
+    return True, K.squared_error(z, y, np.empty(z.shape[1], z.dtype), z.shape[0], z.shape[1],
+                                 want_value)
+
+
 def scale_gradient(grad, theta, n_penalized, alpha, s):
     """``grad[:n_penalized] += alpha * theta[:n_penalized]; grad /= s``, rounded as numpy does.
 

@@ -170,7 +170,7 @@ class Layer:
         state = self.__dict__.copy()
         state["params"] = state["grads"] = None  # views are rebuilt by the owner
         state.pop("_ws", None)  # work arrays are re-created on demand
-        state.pop("_relu_pairs", None)  # (Sequential) keyed by object ids
+        state.pop("_relu_pairs", None)  # (Sequential) refers to the layers: found again
         return state
 
     def __setstate__(self, state):

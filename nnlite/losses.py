@@ -24,6 +24,8 @@ from .layers import Exp, Identity, Logistic, Softmax, softmax_parts
 
 __all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
 
+_EPS = {np.dtype(t): np.finfo(t).eps for t in (np.float64, np.float32)}
+
 
 def _mean_over_samples(per_entry, sample_weight):
     """Weighted mean over samples of each column, summed over columns."""
@@ -202,6 +204,14 @@ class SquaredError(Loss):
     def gradient(self, output, y, sample_weight=None):
         return _weighted(output - y, sample_weight)
 
+    def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
+        # one compiled pass for the delta and the value, bit for bit the numpy result
+        if sample_weight is None and type(self) is SquaredError:
+            done, value = _accel.squared_error_delta(logits, y, compute_value)
+            if done:
+                return value, logits
+        return super()._fused_inplace(logits, y, sample_weight, compute_value)
+
 
 class _ProbabilityLoss(Loss):
     """Shared option of the log losses: the value from logits or from clipped probabilities."""
@@ -293,19 +303,23 @@ class LogLoss(_ProbabilityLoss):
         # The compiled kernels (see _accel) do the same in two passes around np.exp.
         z = logits
         n, k = z.shape
-        flat = np.arange(0, n * k, k)
-        flat += codes
+        flat = None
         picked = np.empty(n, z.dtype) if compute_value and self.value_from_logits else None
         if not _accel.softmax_shift(z, None if picked is None else codes, picked):
+            flat = np.arange(0, n * k, k)
+            flat += codes
             z -= z.max(axis=1)[:, np.newaxis]
             if picked is not None:
                 picked = z.ravel()[flat]  # shifted logit of the true class
         np.exp(z, out=z)
-        eps = np.finfo(z.dtype).eps
+        eps = _EPS.get(z.dtype) or np.finfo(z.dtype).eps
         done, value = _accel.softmax_finish_codes(z, codes, np.empty(k, z.dtype), picked,
                                                   compute_value, eps)
         if done:
             return value, z
+        if flat is None:
+            flat = np.arange(0, n * k, k)
+            flat += codes
         sums = z.sum(axis=1)[:, np.newaxis]
         z /= sums
         if compute_value:

@@ -103,6 +103,7 @@ class Sequential(Layer):
 
     def _bind(self, n_in, params, grads):
         super()._bind(n_in, params, grads)
+        self._relu_pairs = None
         width = self.n_in
         for i, layer in enumerate(self.layers):
             prefix = f"{i}."
@@ -245,14 +246,13 @@ class Sequential(Layer):
         The training passes hand that ReLU to the Dense layer, which applies it (and
         its derivative) in the same pass over memory as its bias.
         """
-        layers = self.layers
-        key = tuple(map(id, layers))
-        cached = self.__dict__.get("_relu_pairs")
-        if cached is None or cached[0] != key:
-            pairs = [nxt if type(layer) is Dense and type(nxt) is ReLU else None
-                     for layer, nxt in zip(layers, layers[1:])] + [None]
-            self._relu_pairs = cached = (key, pairs)
-        return cached[1]
+        pairs = self.__dict__.get("_relu_pairs")
+        if pairs is None:  # found once per build (the layers are fixed from then on)
+            layers = self.layers
+            pairs = self._relu_pairs = [
+                nxt if type(layer) is Dense and type(nxt) is ReLU else None
+                for layer, nxt in zip(layers, layers[1:])] + [None]
+        return pairs
 
     def _backward_fast(self, grad_out, need_grad_in, scratch, stop=None):
         layers = self.layers if stop is None else self.layers[:stop]

@@ -235,6 +235,7 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     xbuf = np.empty((bs, X.shape[1]), X.dtype) if isinstance(X, np.ndarray) else None
     ybuf = np.empty((bs,) + y.shape[1:], net.dtype)
     cast_y = y.dtype != net.dtype  # e.g. boolean one-hot rows: cast per batch, not all at once
+    yraw = np.empty(ybuf.shape, y.dtype) if cast_y else None
     wbuf = None if sample_weight is None else np.empty(bs, sample_weight.dtype)
     codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
     cbuf = None if codes is None else np.empty(bs, codes.dtype)
@@ -252,9 +253,9 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
                 if shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
                     xb = X[rows] if xbuf is None else np.take(X, rows, 0, xbuf[:m], "clip")
-                    if cast_y:
+                    if cast_y:  # gather in y's own type, then cast
                         yb = ybuf[:m]
-                        np.copyto(yb, y[rows])
+                        np.copyto(yb, np.take(y, rows, 0, yraw[:m], "clip"))
                     else:
                         yb = np.take(y, rows, 0, ybuf[:m], "clip")
                     w = None if wbuf is None else np.take(sample_weight, rows, 0, wbuf[:m], "clip")

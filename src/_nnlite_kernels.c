@@ -371,6 +371,100 @@ k_softmax_finish_codes(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(value);
 }
 
+/* ---- squared error with an identity output: d = z - y written into z, and the
+ * value sum_j mean_i (0.5 d_ij^2), summed in numpy's orders (rows one after
+ * another per column, a single column pairwise, then the columns pairwise). */
+#define HALF_SQUARES(NAME, T)                                                       \
+    static T NAME(const T *a, Py_ssize_t n)                                         \
+    {                                                                               \
+        if (n < 8) {                                                                \
+            T res = 0;                                                              \
+            for (Py_ssize_t i = 0; i < n; i++)                                      \
+                res += (T)0.5 * (a[i] * a[i]);                                      \
+            return res;                                                             \
+        }                                                                           \
+        if (n <= 128) {                                                             \
+            T r[8];                                                                 \
+            Py_ssize_t i;                                                           \
+            for (int j = 0; j < 8; j++)                                             \
+                r[j] = (T)0.5 * (a[j] * a[j]);                                      \
+            for (i = 8; i < n - (n % 8); i += 8)                                    \
+                for (int j = 0; j < 8; j++)                                         \
+                    r[j] += (T)0.5 * (a[i + j] * a[i + j]);                         \
+            T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
+            for (; i < n; i++)                                                      \
+                res += (T)0.5 * (a[i] * a[i]);                                      \
+            return res;                                                             \
+        }                                                                           \
+        Py_ssize_t n2 = n / 2;                                                      \
+        n2 -= n2 % 8;                                                               \
+        return NAME(a, n2) + NAME(a + n2, n - n2);                                  \
+    }
+
+HALF_SQUARES(half_squares_d, double)
+HALF_SQUARES(half_squares_f, float)
+
+#define SQUARED_ERROR(NAME, T, HALF_SQUARES_FN, PAIRWISE_FN)                        \
+    HOT static double NAME(T *R z, const T *R y, T *R totals, Py_ssize_t n,         \
+                           Py_ssize_t k, int want_value)                            \
+    {                                                                               \
+        int rows = want_value && k > 1;                                             \
+        if (rows)                                                                   \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                totals[j] = 0;                                                      \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *zr = z + i * k;                                                      \
+            const T *yr = y + i * k;                                                \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                zr[j] = zr[j] - yr[j];                                              \
+            if (rows)                                                               \
+                for (Py_ssize_t j = 0; j < k; j++)                                  \
+                    totals[j] += (T)0.5 * (zr[j] * zr[j]);                          \
+        }                                                                           \
+        if (!want_value)                                                            \
+            return 0.0;                                                             \
+        if (k == 1)                                                                 \
+            totals[0] = HALF_SQUARES_FN(z, n);                                      \
+        for (Py_ssize_t j = 0; j < k; j++)                                          \
+            totals[j] = (T)((double)totals[j] / (double)n);                         \
+        return (double)PAIRWISE_FN(totals, k);                                      \
+    }
+
+SQUARED_ERROR(squared_error_d, double, half_squares_d, pairwise_d)
+SQUARED_ERROR(squared_error_f, float, half_squares_f, pairwise_f)
+
+static PyObject *
+k_squared_error(PyObject *self, PyObject *args)
+{
+    PyObject *z, *y, *totals;
+    Py_ssize_t n, k;
+    int want_value;
+    if (!PyArg_ParseTuple(args, "OOOnnp", &z, &y, &totals, &n, &k, &want_value))
+        return NULL;
+    Py_ssize_t s = item_size(z);
+    if (s < 0)
+        return NULL;
+    Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 || take(y, &bufs[1], 0, n * k, s, "y") < 0 ||
+        take(totals, &bufs[2], 1, k, s, "totals") < 0) {
+        release(bufs, 3);
+        return NULL;
+    }
+    double value;
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        value = squared_error_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, n, k,
+                                want_value);
+    else
+        value = squared_error_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, n, k,
+                                want_value);
+    Py_END_ALLOW_THREADS
+    release(bufs, 3);
+    if (!want_value)
+        Py_RETURN_NONE;
+    return PyFloat_FromDouble(value);
+}
+
 /* ---- gradient scaling: g[:npen] = (g + alpha * theta) / s; g[npen:] /= s ----- */
 
 HOT static void
@@ -552,6 +646,8 @@ static PyMethodDef methods[] = {
     {"softmax_shift", k_softmax_shift, METH_VARARGS, "z = (z + b) - rowmax(z + b)."},
     {"softmax_finish_codes", k_softmax_finish_codes, METH_VARARGS,
      "Normalise exp'd rows, the clipped log-loss value, and p - onehot."},
+    {"squared_error", k_squared_error, METH_VARARGS,
+     "d = z - y in place, and the mean half squared error."},
     {"scale_grad", k_scale_grad, METH_VARARGS, "(g + alpha theta) / s, then g / s."},
     {"adam", k_adam, METH_VARARGS, "One Adam step."},
     {"sgd", k_sgd, METH_VARARGS, "One SGD step with momentum."},

@@ -117,6 +117,21 @@ def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, comp
         assert value == value0
 
 
+@needs_kernels
+@given(n=st.integers(1, 300), k=st.sampled_from([1, 2, 3, 9]), dtype=dtypes, seed=seeds,
+       compute_value=st.booleans())
+def test_squared_error_delta_and_value(n, k, dtype, seed, compute_value):
+    rng = np.random.RandomState(seed)
+    z = _wide_values(rng, (n, k), dtype)
+    y = _wide_values(rng, (n, k), dtype)
+    with np.errstate(all="ignore"):
+        value, delta = SquaredError()._fused_inplace(z.copy(), y, None, compute_value)
+        with _numpy_only():
+            value0, delta0 = SquaredError()._fused_inplace(z.copy(), y, None, compute_value)
+    _assert_same(delta, delta0)
+    assert value == value0 or (value is not None and np.isnan(value) and np.isnan(value0))
+
+
 NETS = [
     (ReLU, Softmax, LogLoss(value_from_logits=False)),
     (ReLU, Softmax, LogLoss()),
