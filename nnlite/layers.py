@@ -110,8 +110,12 @@ class Layer:
 
     def _buffer(self, key, shape, dtype):
         """A work array of ``shape`` kept between calls (a prefix view when fewer rows)."""
-        ws = self.__dict__.setdefault("_ws", {})
+        ws = self.__dict__.get("_ws")
+        if ws is None:
+            ws = self._ws = {}
         buf = ws.get(key)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf  # the common case: a full batch
         if (buf is None or buf.dtype != dtype or buf.shape[1:] != shape[1:]
                 or buf.shape[0] < shape[0]):
             buf = ws[key] = np.empty(shape, dtype)
@@ -299,8 +303,8 @@ class Dense(Layer):
         W = self.params["W"]
         if not scratch:
             return grad_out @ W.T
-        out = self._buffer("grad_in", (grad_out.shape[0], self.n_in),
-                           np.result_type(grad_out.dtype, W.dtype))
+        dtype = W.dtype if grad_out.dtype == W.dtype else np.result_type(grad_out.dtype, W.dtype)
+        out = self._buffer("grad_in", (grad_out.shape[0], self.n_in), dtype)
         return np.matmul(grad_out, W.T, out=out)
 
     def extra_repr(self):

@@ -9,6 +9,8 @@ reproduce its weights bit for bit.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import scipy.optimize
 
@@ -230,7 +232,9 @@ class Adam(Optimizer):
     def step(self, theta, grad):
         b1, b2, eps = self.beta_1, self.beta_2, self.epsilon
         self.t += 1
-        self.lr = lr = self.learning_rate * np.sqrt(1 - b2**self.t) / (1 - b1**self.t)
+        # math.sqrt rounds as np.sqrt does; lr stays a float64 scalar as in scikit-learn
+        self.lr = lr = np.float64(self.learning_rate * math.sqrt(1 - b2**self.t)
+                                  / (1 - b1**self.t))
         if _accel.adam(theta, grad, self.m, self.v, lr, b1, b2, eps):
             return
         for a, b in self._slices:

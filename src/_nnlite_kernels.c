@@ -226,10 +226,16 @@ k_relu_back(PyObject *self, PyObject *args)
             if (b)                                                                  \
                 for (Py_ssize_t j = 0; j < k; j++)                                  \
                     row[j] += b[j];                                                 \
+            /* branch-free maximum; np.max lets a NaN win (the sign of a zero     \
+               maximum cannot change exp(z - max)) */                               \
             T m = row[0];                                                           \
-            for (Py_ssize_t j = 1; j < k; j++) /* np.max: NaN wins */               \
-                if (!(m >= row[j]))                                                 \
-                    m = (m != m) ? m : row[j];                                      \
+            int nan = m != m;                                                       \
+            for (Py_ssize_t j = 1; j < k; j++) {                                    \
+                m = row[j] > m ? row[j] : m;                                        \
+                nan |= row[j] != row[j];                                            \
+            }                                                                       \
+            if (nan)                                                                \
+                m = (T)NAN;                                                         \
             for (Py_ssize_t j = 0; j < k; j++)                                      \
                 row[j] -= m;                                                        \
             if (picked)                                                             \

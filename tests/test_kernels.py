@@ -103,6 +103,8 @@ def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, comp
     logits = (rng.normal(size=(n, k)) * 10.0 ** rng.uniform(-2, 2.5)).astype(dtype)
     codes = rng.randint(0, k, n).astype(np.intp)
     y = np.eye(k, dtype=dtype)[codes]
+    if seed % 4 == 0:  # non-finite logits must travel the same way through both paths
+        logits[rng.randint(n), rng.randint(k)] = [np.nan, np.inf, -np.inf][seed % 3]
     loss = LogLoss(value_from_logits=from_logits)
     with np.errstate(all="ignore"):
         value, delta = loss._fused_inplace(logits.copy(), y, None, compute_value, codes)
@@ -111,6 +113,8 @@ def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, comp
     _assert_same(delta, delta0)
     if not compute_value:
         assert value is None and value0 is None
+    elif np.isnan(value0):
+        assert np.isnan(value)
     elif from_logits:  # log(sum) comes from the C library instead of numpy's own log
         assert value == pytest.approx(value0, rel=_LOG_RTOL[np.dtype(dtype)])
     else:
