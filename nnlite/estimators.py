@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from . import _checks, _estimator_state, exceptions
+from . import _accel, _checks, _estimator_state, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
@@ -153,6 +153,16 @@ class _SquaredErrorOutputMean(SquaredError):
     def value(self, output, y, sample_weight=None):
         per_entry = self.per_entry(output, y)
         return float(np.average(per_entry, weights=sample_weight, axis=0).mean())
+
+    def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
+        if sample_weight is None:  # the compiled pass gives the sum of the output means
+            done, total = _accel.squared_error_delta(logits, y, compute_value)
+            if done:
+                if total is None:
+                    return None, logits
+                # .mean() of the output means: their sum divided in the array's precision
+                return float(logits.dtype.type(total) / logits.shape[1]), logits
+        return super()._fused_inplace(logits, y, sample_weight, compute_value)
 
 
 class _WriteThroughList(list):
