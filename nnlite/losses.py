@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from . import _accel, _validation
-from .layers import Exp, Identity, Logistic, Softmax, softmax_parts
+from .layers import Dense, Exp, Identity, Logistic, Softmax, softmax_parts
 
 __all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
 
@@ -147,6 +147,10 @@ class Loss:
     def _class_codes(self, y):
         """Per-row class indices when that describes ``y`` exactly, else None (see LogLoss)."""
         return None
+
+    def _codes_suffice(self, net):
+        """Whether training ``net`` with class codes can skip gathering y's rows (LogLoss)."""
+        return False
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
         """:meth:`fused_value_and_delta` allowed to overwrite ``logits`` (a network's work array).
@@ -291,6 +295,16 @@ class LogLoss(_ProbabilityLoss):
         if not (np.all(y[rows, codes] == 1) and np.count_nonzero(y) == y.shape[0]):
             return None
         return codes
+
+    def _codes_suffice(self, net):
+        """Whether ``net._loss_and_grad`` with class codes and no weights never reads y's values.
+
+        True when this exact loss gets a Dense layer's fresh output as the input of a
+        final Softmax: that is the path of :meth:`_fused_inplace` below.
+        """
+        layers = net.layers
+        return (type(self) is LogLoss and len(layers) > 1 and self.fuses_with(layers[-1])
+                and type(layers[-2]) is Dense)
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
         if (codes is None or sample_weight is not None

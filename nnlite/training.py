@@ -239,6 +239,8 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     wbuf = None if sample_weight is None else np.empty(bs, sample_weight.dtype)
     codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
     cbuf = None if codes is None else np.empty(bs, codes.dtype)
+    # the fused log-loss reads the class codes only: y's rows need no gathering
+    codes_only = codes is not None and sample_weight is None and loss._codes_suffice(net)
     history.n_iter = 0
     history.stopped = False
     try:
@@ -252,14 +254,16 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
                 stop = min(start + bs, n)
                 if shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
-                    xb = X[rows] if xbuf is None else np.take(X, rows, 0, xbuf[:m], "clip")
-                    if cast_y:  # gather in y's own type, then cast
+                    xb = X[rows] if xbuf is None else X.take(rows, 0, xbuf[:m], "clip")
+                    if codes_only:
                         yb = ybuf[:m]
-                        np.copyto(yb, np.take(y, rows, 0, yraw[:m], "clip"))
+                    elif cast_y:  # gather in y's own type, then cast
+                        yb = ybuf[:m]
+                        np.copyto(yb, y.take(rows, 0, yraw[:m], "clip"))
                     else:
-                        yb = np.take(y, rows, 0, ybuf[:m], "clip")
-                    w = None if wbuf is None else np.take(sample_weight, rows, 0, wbuf[:m], "clip")
-                    cb = None if cbuf is None else np.take(codes, rows, 0, cbuf[:m], "clip")
+                        yb = y.take(rows, 0, ybuf[:m], "clip")
+                    w = None if wbuf is None else sample_weight.take(rows, 0, wbuf[:m], "clip")
+                    cb = None if cbuf is None else codes.take(rows, 0, cbuf[:m], "clip")
                 else:
                     xb, yb = X[start:stop], y[start:stop]
                     if cast_y:
