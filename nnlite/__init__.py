@@ -2,6 +2,7 @@
 
 from . import gradcheck
 from . import tabular as _tabular  # noqa: F401  (registers ScaledModel with nnlite.load)
+from ._config import show_config
 from ._threads import get_blas_threads, set_blas_threads
 from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
@@ -27,4 +28,5 @@ __all__ = [
     "gradcheck",
     "save", "load",
     "set_blas_threads", "get_blas_threads",
+    "show_config",
 ]

@@ -1,0 +1,52 @@
+"""What this installation of nnlite runs on."""
+
+from __future__ import annotations
+
+import platform
+
+import numpy as np
+import scipy
+
+from . import _accel, _threads
+
+
+def show_config(print_out: bool = True) -> dict:
+    """Report the versions nnlite runs with and whether its compiled kernels are in use.
+
+    The compiled kernels (``_nnlite_kernels``, built by ``pip install`` when a C
+    compiler is present) make training two to three times faster; without them
+    nnlite runs the same arithmetic with numpy and gets the same bits.
+    ``NNLITE_KERNELS=0`` in the environment turns them off.
+
+    Parameters
+    ----------
+    print_out : bool, default=True
+        Print the report, one ``name: value`` line each.
+
+    Returns
+    -------
+    dict
+        Keys ``nnlite``, ``python``, ``numpy``, ``scipy``, ``compiled_kernels``
+        (bool) and ``blas_threads`` (the setting of :func:`nnlite.set_blas_threads`).
+
+    Examples
+    --------
+    >>> import nnlite
+    >>> info = nnlite.show_config(print_out=False)
+    >>> sorted(info)
+    ['blas_threads', 'compiled_kernels', 'nnlite', 'numpy', 'python', 'scipy']
+    """
+    from . import __version__
+
+    info = {
+        "nnlite": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "compiled_kernels": _accel.active(),
+        "blas_threads": _threads.get_blas_threads(),
+    }
+    if print_out:
+        for name, value in info.items():
+            print(f"{name}: {value}")
+    return info
