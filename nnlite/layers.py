@@ -174,7 +174,9 @@ class Layer:
         state = self.__dict__.copy()
         state["params"] = state["grads"] = None  # views are rebuilt by the owner
         state.pop("_ws", None)  # work arrays are re-created on demand
-        state.pop("_relu_pairs", None)  # (Sequential) refers to the layers: found again
+        # (Sequential) these refer to layers and work arrays: found again when needed
+        for key in ("_relu_pairs", "_step_program", "_previous_x"):
+            state.pop(key, None)
         return state
 
     def __setstate__(self, state):

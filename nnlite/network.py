@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _accel, _validation
+from . import _accel, _program, _validation
 from .layers import Dense, Layer, ReLU
 from .params import ParamBuffer, ParamSpec
 
@@ -273,6 +273,8 @@ class Sequential(Layer):
 
     def _drop_buffers(self):
         super()._drop_buffers()
+        self.__dict__.pop("_step_program", None)
+        self.__dict__.pop("_previous_x", None)
         for layer in self.layers:
             layer._drop_buffers()
 
@@ -347,6 +349,10 @@ class Sequential(Layer):
     def _loss_and_grad(self, x, y, loss, alpha=0.0, sample_weight=None, compute_value=True,
                        codes=None):
         self._ensure_built(x)
+        program = self.__dict__.get("_step_program")
+        if program is not None and program.fits(x, y, loss, alpha, sample_weight, codes,
+                                                compute_value):
+            return program.run()  # the calls below, recorded for these arrays (see _program)
         fused = loss.fuses_with(self.layers[-1])
         stop = len(self.layers) - 1 if fused else len(self.layers)
         # work arrays are reused from batch to batch; activations run in place
@@ -369,10 +375,17 @@ class Sequential(Layer):
             delta = loss._gradient(h, y, sample_weight)
         if stop:  # a lone fused output layer has nothing to backpropagate into
             self._backward_fast(delta, False, True, stop=stop)
+        if x is self.__dict__.get("_previous_x"):  # the same batch array again: record
+            self._step_program = _program.record(self, x, y, loss, alpha, sample_weight, codes,
+                                                 compute_value)
+        self._previous_x = x
+        return self._finish_gradient(value, x.shape[0], alpha, sample_weight, compute_value)
 
+    def _finish_gradient(self, value, n_rows, alpha, sample_weight, compute_value):
+        # the L2 term and the division by the number of samples, in scikit-learn's order
         buf = self._own_buffer
         grad, theta, npen = buf.grad, buf.theta, buf.n_penalized
-        s = x.shape[0] if sample_weight is None else sample_weight.sum()
+        s = n_rows if sample_weight is None else sample_weight.sum()
         if not _accel.scale_gradient(grad, theta, npen, alpha, s):
             if alpha:  # in slices, so that the work array stays small
                 tmp = self._buffer("alpha", (min(npen, _SLICE),),

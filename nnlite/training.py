@@ -241,6 +241,7 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     cbuf = None if codes is None else np.empty(bs, codes.dtype)
     # the fused log-loss reads the class codes only: y's rows need no gathering
     codes_only = codes is not None and sample_weight is None and loss._codes_suffice(net)
+    full = (xbuf, ybuf, yraw, wbuf, cbuf)
     history.n_iter = 0
     history.stopped = False
     try:
@@ -254,16 +255,20 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
                 stop = min(start + bs, n)
                 if shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
-                    xb = X[rows] if xbuf is None else X.take(rows, 0, xbuf[:m], "clip")
+                    # full batches pass the very same arrays, which lets the network
+                    # replay a recorded step (see _program)
+                    xo, yo, yr, wo, co = full if m == bs else [
+                        None if a is None else a[:m] for a in full]
+                    xb = X[rows] if xbuf is None else X.take(rows, 0, xo, "clip")
                     if codes_only:
-                        yb = ybuf[:m]
+                        yb = yo
                     elif cast_y:  # gather in y's own type, then cast
-                        yb = ybuf[:m]
-                        np.copyto(yb, y.take(rows, 0, yraw[:m], "clip"))
+                        yb = yo
+                        np.copyto(yb, y.take(rows, 0, yr, "clip"))
                     else:
-                        yb = y.take(rows, 0, ybuf[:m], "clip")
-                    w = None if wbuf is None else sample_weight.take(rows, 0, wbuf[:m], "clip")
-                    cb = None if cbuf is None else codes.take(rows, 0, cbuf[:m], "clip")
+                        yb = y.take(rows, 0, yo, "clip")
+                    w = None if wbuf is None else sample_weight.take(rows, 0, wo, "clip")
+                    cb = None if cbuf is None else codes.take(rows, 0, co, "clip")
                 else:
                     xb, yb = X[start:stop], y[start:stop]
                     if cast_y:

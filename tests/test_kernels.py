@@ -151,9 +151,14 @@ NETS = [
 @needs_kernels
 @pytest.mark.parametrize("act,out,loss", NETS, ids=lambda v: type(v).__name__)
 @given(n=st.integers(1, 60), dtype=dtypes, seed=seeds, weighted=st.booleans(),
-       alpha=st.sampled_from([0.0, 1e-4, 0.37]))
-def test_network_objective_and_training(act, out, loss, n, dtype, seed, weighted, alpha):
-    """loss_and_grad and a few optimizer steps: the same bits with and without kernels."""
+       alpha=st.sampled_from([0.0, 1e-4, 0.37]), odd_stack=st.booleans())
+def test_network_objective_and_training(act, out, loss, n, dtype, seed, weighted, alpha,
+                                        odd_stack):
+    """loss_and_grad and a few optimizer steps: the same bits with and without kernels.
+
+    The same input array comes back step after step, so from the third call on the
+    network replays its recorded step (nnlite._program) when the kernels are on.
+    """
     rng = np.random.RandomState(seed)
     n_out = 1 if isinstance(loss, BinaryLogLoss) else 3
     x = rng.normal(size=(n, 4)).astype(dtype)
@@ -168,8 +173,12 @@ def test_network_objective_and_training(act, out, loss, n, dtype, seed, weighted
     runs = []
     for ctx in (contextlib.nullcontext(), _numpy_only()):
         with ctx:
-            net = Sequential([Dense(6), act(), Dense(5), act(), Dense(n_out), out()],
-                             dtype=dtype, random_state=seed).build(4)
+            if odd_stack:  # activations in a row, no bias, Identity inside
+                hidden = [Dense(6), act(), Tanh(), ReLU(), Dense(5, bias=False), Identity()]
+            else:
+                hidden = [Dense(6), act(), Dense(5), act()]
+            net = Sequential(hidden + [Dense(n_out), out()], dtype=dtype,
+                             random_state=seed).build(4)
             opts = [Adam(learning_rate=0.01), SGD(learning_rate=0.05),
                     SGD(learning_rate=0.05, nesterov=False)]
             trace = []
@@ -218,3 +227,30 @@ def test_kernels_refuse_wrong_sizes_instead_of_reading_past_the_end():
         KERNELS.bias_act(np.zeros((3, 4), np.int16), None, 3, 4, True)
     with pytest.raises((ValueError, BufferError)):
         KERNELS.bias_act(np.zeros((4, 3)).T, None, 3, 4, True)  # not C-contiguous
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_recorded_step_is_used_and_replays_the_same_bits(dtype):
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(32, 4)).astype(dtype)
+    codes = rng.randint(0, 3, 32).astype(np.intp)
+    y = np.eye(3, dtype=dtype)[codes]
+    loss = LogLoss(value_from_logits=False)
+
+    def net():
+        return Sequential([Dense(6), ReLU(), Dense(3), Softmax()], dtype=dtype,
+                          random_state=1).build(4)
+
+    replayed, walked = net(), net()
+    for step in range(4):
+        v1, g1 = replayed._loss_and_grad(x, y, loss, 1e-3, None, codes=codes)
+        v2, g2 = walked._loss_and_grad(x.copy(), y, loss, 1e-3, None, codes=codes)
+        assert v1 == v2
+        _assert_same(g1, g2)
+        assert (replayed.__dict__.get("_step_program") is not None) == (step >= 1)
+        assert walked.__dict__.get("_step_program") is None
+        Adam(learning_rate=0.1).init(replayed.theta).step(replayed.theta, g1)
+        Adam(learning_rate=0.1).init(walked.theta).step(walked.theta, g2)
+    replayed._drop_buffers()  # the end of training forgets the recording
+    assert "_step_program" not in replayed.__dict__
