@@ -51,7 +51,8 @@ def active() -> bool:
 
 def add_bias_relu(z, b, relu):
     """``z += b`` (if ``b`` is not None), then ``z = max(z, 0)`` if ``relu``."""
-    if K is None or z.ndim != 2 or not _fits(z, z.dtype) or (b is not None and not _fits(b, z.dtype)):
+    if K is None or z.ndim != 2 or not _fits(z, z.dtype) \
+            or (b is not None and not _fits(b, z.dtype)):
         return False
     K.bias_act(z, b, z.shape[0], z.shape[1], relu)
     return True

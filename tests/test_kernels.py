@@ -32,7 +32,8 @@ from nnlite import (
 from nnlite.estimators import _SquaredErrorOutputMean
 
 KERNELS = _accel.K
-needs_kernels = pytest.mark.skipif(KERNELS is None, reason="the _nnlite_kernels extension is not built")
+needs_kernels = pytest.mark.skipif(KERNELS is None,
+                                   reason="the _nnlite_kernels extension is not built")
 
 
 def test_kernels_are_built_when_required():
@@ -190,7 +191,7 @@ def test_network_objective_and_training(act, out, loss, n, dtype, seed, weighted
                     opt.step(net.theta, grad)
                 trace.append(net.theta.copy())
             runs.append(trace)
-    for i, (a, b) in enumerate(zip(*runs)):
+    for a, b in zip(*runs):
         if a.size == 1 and isinstance(loss, LogLoss) and loss.value_from_logits:
             assert a[0] == pytest.approx(b[0], rel=_LOG_RTOL[np.dtype(dtype)])
         else:
