@@ -470,7 +470,10 @@ class _BaseMLP:
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} features, but {type(self).__name__} is "
                              f"expecting {self.n_features_in_} features as input.")
-        return self.network_.predict(X)
+        if X.dtype in (np.float32, np.float64):
+            # already 2-D, finite and the right width: skip the network's second pass
+            return self.network_._forward(X, False)
+        return self.network_.predict(X)  # converts other numbers to float64
 
     def _validate_X_for_fit(self, X, reset):
         _checks.check_feature_names(self, X, reset=reset)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _accel, _program, _validation
+from . import _accel, _program, _rowblocks, _validation
 from .layers import Dense, Layer, ReLU
 from .params import ParamBuffer, ParamSpec
 
@@ -230,6 +230,11 @@ class Sequential(Layer):
     def _forward(self, x, train):
         # Predictions leave BLAS's thread setting alone: it is process-wide, and servers
         # predict from many threads at once (training limits it; see _threads).
+        if not train:
+            self._ensure_built(x)
+            rows = _rowblocks.block_rows(self, x)
+            if rows:  # large inputs: a block of rows at a time, in cache (see _rowblocks)
+                return _rowblocks.predict(self, x, rows)
         return self._forward_fast(x, train, False, False)[0]
 
     def _forward_fast(self, x, train, owned, scratch):
