@@ -9,7 +9,7 @@ for bit the same with or without it; the tests compare both paths.
 
 Each function here returns True when a kernel did the work and False when the
 caller must run its numpy code (no kernel, an unusual dtype, a non-contiguous
-array).  ``NNLITE_KERNELS=0`` in the environment turns the kernels off.
+array).  ``NNLITE_KERNELS=0`` (or ``off``) in the environment turns the kernels off.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ _API = 1
 
 
 def _load():
-    if os.environ.get("NNLITE_KERNELS", "1").strip() == "0":
+    if os.environ.get("NNLITE_KERNELS", "1").strip().lower() in ("0", "false", "off", "no"):
         return None
     try:
         import _nnlite_kernels
