@@ -85,6 +85,14 @@ def softmax_shift(z, codes=None, picked=None):
     return True
 
 
+def softmax_normalise(e):
+    """``e /= e.sum(axis=1)[:, None]`` (rows of exponentials), numpy's row sums."""
+    if K is None or e.ndim != 2 or not _fits(e, e.dtype):
+        return False
+    K.softmax_normalise(e, e.shape[0], e.shape[1])
+    return True
+
+
 def softmax_finish_codes(e, codes, totals, picked, want_value, eps):
     """Rows of ``e`` (exponentials) normalised, the log-loss value, and ``p - onehot``.
 

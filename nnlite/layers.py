@@ -519,7 +519,8 @@ def softmax_inplace(x):
     if not _accel.softmax_shift(x):  # numpy's row maximum is slow on narrow rows
         x -= x.max(axis=1)[:, np.newaxis]
     np.exp(x, out=x)
-    x /= x.sum(axis=1)[:, np.newaxis]
+    if not _accel.softmax_normalise(x):
+        x /= x.sum(axis=1)[:, np.newaxis]
     return x
 
 

@@ -377,6 +377,46 @@ k_softmax_finish_codes(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(value);
 }
 
+/* ---- softmax, after the exponential, without a target: z /= sum(z, axis=1) ---- */
+#define NORMALISE(NAME, T, PAIRWISE_FN)                                             \
+    HOT static void NAME(T *z, Py_ssize_t n, Py_ssize_t k)                          \
+    {                                                                               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T *row = z + i * k;                                                     \
+            T sum = PAIRWISE_FN(row, k);                                            \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                row[j] /= sum;                                                      \
+        }                                                                           \
+    }
+
+NORMALISE(normalise_d, double, pairwise_d)
+NORMALISE(normalise_f, float, pairwise_f)
+
+static PyObject *
+k_softmax_normalise(PyObject *self, PyObject *args)
+{
+    PyObject *z;
+    Py_ssize_t n, k;
+    if (!PyArg_ParseTuple(args, "Onn", &z, &n, &k))
+        return NULL;
+    Py_ssize_t s = item_size(z);
+    if (s < 0)
+        return NULL;
+    Buf buf = {.held = 0};
+    if (take(z, &buf, 1, n * k, s, "z") < 0) {
+        release(&buf, 1);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        normalise_d(buf.view.buf, n, k);
+    else
+        normalise_f(buf.view.buf, n, k);
+    Py_END_ALLOW_THREADS
+    release(&buf, 1);
+    Py_RETURN_NONE;
+}
+
 /* ---- squared error with an identity output: d = z - y written into z, and the
  * value sum_j mean_i (0.5 d_ij^2), summed in numpy's orders (rows one after
  * another per column, a single column pairwise, then the columns pairwise). */
@@ -652,6 +692,7 @@ static PyMethodDef methods[] = {
     {"softmax_shift", k_softmax_shift, METH_VARARGS, "z = (z + b) - rowmax(z + b)."},
     {"softmax_finish_codes", k_softmax_finish_codes, METH_VARARGS,
      "Normalise exp'd rows, the clipped log-loss value, and p - onehot."},
+    {"softmax_normalise", k_softmax_normalise, METH_VARARGS, "z /= z.sum(axis=1)."},
     {"squared_error", k_squared_error, METH_VARARGS,
      "d = z - y in place, and the mean half squared error."},
     {"scale_grad", k_scale_grad, METH_VARARGS, "(g + alpha theta) / s, then g / s."},

@@ -124,6 +124,23 @@ def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, comp
 
 
 @needs_kernels
+@given(shape=shapes, dtype=dtypes, seed=seeds)
+def test_softmax_in_place(shape, dtype, seed):
+    """The softmax of predictions and of stacks without class codes."""
+    from nnlite.layers import softmax_inplace
+
+    rng = np.random.RandomState(seed)
+    z = (rng.normal(size=shape) * 10.0 ** rng.uniform(-2, 2.5)).astype(dtype)
+    if seed % 4 == 0:
+        z[rng.randint(shape[0]), rng.randint(shape[1])] = [np.nan, np.inf, -np.inf][seed % 3]
+    with np.errstate(all="ignore"):
+        p = softmax_inplace(z.copy())
+        with _numpy_only():
+            p0 = softmax_inplace(z.copy())
+    _assert_same(p, p0)
+
+
+@needs_kernels
 @given(n=st.integers(1, 300), k=st.sampled_from([1, 2, 3, 9]), dtype=dtypes, seed=seeds,
        compute_value=st.booleans())
 def test_squared_error_delta_and_value(n, k, dtype, seed, compute_value):
