@@ -356,12 +356,15 @@ def main(argv=None):
                  for d in threadpool_info()],
         "matmul_gflops_1024": rates, "command": " ".join(["python"] + sys.argv),
         "load_average": os.getloadavg(),
+        "nnlite_compiled_kernels": nnlite.show_config(print_out=False)["compiled_kernels"],
     }
     print(f"# nnlite benchmark ({'quick' if quick else 'full'}), {repeats} interleaved repeats, "
           f"BLAS threads pinned to {args.threads}")
     for d in env["blas"]:
         print(f"#   {d['internal_api']} {d['version']} threads={d['num_threads']}")
     print(f"# torch: {env['torch']}; load average at start: {env['load_average']}")
+    in_use = "in use" if env["nnlite_compiled_kernels"] else "NOT in use"
+    print(f"# nnlite compiled kernels: {in_use}")
     print(f"# matmul 1024^3 rate: float64 {rates['float64']:.1f} GFLOP/s, "
           f"float32 {rates['float32']:.1f} GFLOP/s")
     print(HEADER)
