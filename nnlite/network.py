@@ -104,6 +104,7 @@ class Sequential(Layer):
     def _bind(self, n_in, params, grads):
         super()._bind(n_in, params, grads)
         self._relu_pairs = None
+        self.__dict__.pop("_step_program", None)  # it holds views of the old parameters
         width = self.n_in
         for i, layer in enumerate(self.layers):
             prefix = f"{i}."

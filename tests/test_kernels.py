@@ -272,3 +272,23 @@ def test_a_recorded_step_is_used_and_replays_the_same_bits(dtype):
         Adam(learning_rate=0.1).init(walked.theta).step(walked.theta, g2)
     replayed._drop_buffers()  # the end of training forgets the recording
     assert "_step_program" not in replayed.__dict__
+
+
+@needs_kernels
+def test_a_recording_is_forgotten_when_the_parameters_move_to_a_new_vector():
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(16, 4))
+    y = rng.normal(size=(16, 2))
+    loss = SquaredError()
+    net = Sequential([Dense(5), ReLU(), Dense(2), Identity()], random_state=0).build(4)
+    for _ in range(2):
+        net.loss_and_grad(x, y, loss)
+    assert net.__dict__.get("_step_program") is not None
+    net.astype(np.float32).astype(np.float64)  # rebinds every layer to a new flat vector
+    net.set_theta(np.linspace(-1, 1, net.theta.size))
+    value, grad = net.loss_and_grad(x, y, loss)
+    fresh = Sequential([Dense(5), ReLU(), Dense(2), Identity()]).build(4)
+    fresh.set_theta(net.theta)
+    value0, grad0 = fresh.loss_and_grad(x.copy(), y, SquaredError())
+    assert value == value0
+    _assert_same(grad.copy(), grad0)
