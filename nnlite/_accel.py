@@ -93,17 +93,19 @@ def softmax_normalise(e):
     return True
 
 
-def softmax_finish_codes(e, codes, totals, picked, want_value, eps):
-    """Rows of ``e`` (exponentials) normalised, the log-loss value, and ``p - onehot``.
+def softmax_finish_codes(e, codes, totals, sums, want_value, eps):
+    """Rows of ``e`` (exponentials) normalised, then ``p - onehot``; the log-loss value.
 
-    The value is computed from ``picked`` (shifted logits) if given, else from the
-    clipped probabilities.  Returns ``(True, value)``, or ``(False, None)`` when the
-    caller must run its numpy code; see ``LogLoss._fused_inplace``.
+    With ``sums`` (an array of one entry per row) the row sums are written there and no
+    value is computed (the caller takes their logarithm with numpy); otherwise the value
+    is that of the clipped probabilities.  Returns ``(True, value)``, or
+    ``(False, None)`` when the caller must run its numpy code; see
+    ``LogLoss._fused_inplace``.
     """
     if K is None or e.ndim != 2 or not _fits(e, e.dtype) or not _fits(totals, e.dtype) \
-            or not _fits_codes(codes) or (picked is not None and not _fits(picked, e.dtype)):
+            or not _fits_codes(codes) or (sums is not None and not _fits(sums, e.dtype)):
         return False, None
-    return True, K.softmax_finish_codes(e, codes, totals, picked, e.shape[0], e.shape[1],
+    return True, K.softmax_finish_codes(e, codes, totals, sums, e.shape[0], e.shape[1],
                                         want_value, float(eps))
 
 

@@ -29,13 +29,14 @@ class StepProgram:
         self.net, self.x, self.y, self.loss, self.alpha = net, x, y, loss, alpha
         self.codes, self.compute_value = codes, compute_value
         self.forward, self.delta, self.backward = forward, delta, backward
-        self.kernels = _accel.K
+        self.kernels, self.buffer = _accel.K, net._own_buffer
 
     def fits(self, x, y, loss, alpha, sample_weight, codes, compute_value):
         """Whether a call with these arguments is the recorded one."""
         return (x is self.x and y is self.y and codes is self.codes and loss is self.loss
                 and sample_weight is None and alpha == self.alpha
-                and compute_value == self.compute_value and _accel.K is self.kernels)
+                and compute_value == self.compute_value and _accel.K is self.kernels
+                and self.net._own_buffer is self.buffer)
 
     def run(self):
         """Replay the step; returns ``(value, grad)`` as ``Sequential._loss_and_grad``."""
@@ -44,7 +45,12 @@ class StepProgram:
         value, delta = self.loss._fused_inplace(self.delta, self.y, None, self.compute_value,
                                                 self.codes)
         if delta is not self.delta:  # a loss that answers with a new array
-            np.copyto(self.delta, delta)
+            if delta.dtype != self.delta.dtype or delta.shape != self.delta.shape:
+                # not what was recorded: forget the recording and walk the layers
+                self.net.__dict__.pop("_step_program", None)
+                return self.net._loss_and_grad(self.x, self.y, self.loss, self.alpha, None,
+                                               self.compute_value, self.codes)
+            np.copyto(self.delta, delta)  # the same numbers, where the calls expect them
         for call, args in self.backward:
             call(*args)
         return self.net._finish_gradient(value, self.x.shape[0], self.alpha, None,
@@ -62,6 +68,7 @@ def record(net, x, y, loss, alpha, sample_weight, codes, compute_value):
     dt = net.dtype
     if (K is None or sample_weight is not None or type(x) is not np.ndarray
             or x.dtype != dt or x.ndim != 2 or not x.flags.c_contiguous
+            or not isinstance(y, np.ndarray) or y.dtype != dt
             or len(layers) < 2 or type(layers[0]) is not Dense
             or not (loss.fuses_with(layers[-1]) and hasattr(loss, "_fused_inplace"))):
         return None

@@ -16,7 +16,9 @@ rows inside (float64 on AVX-512, output widths above 192 that are not a
 multiple of 8).  Hence blocks are large enough to leave the small-product
 kernels, the last block takes the rows left over, and every product shape is
 compared once per process, blocked against whole on random data: a network with
-a shape that differs keeps the whole-array path.
+a shape that differs keeps the whole-array path.  All of this holds for BLAS on
+one thread (how several threads share the rows depends on their total number), so
+blocks are used only when every BLAS library runs one thread.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from . import _accel
+from . import _accel, _threads
 from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
 
 #: Layers that treat every row on its own and that the blocked path knows how to
@@ -57,6 +59,10 @@ def block_rows(net, x) -> int:
         return 0
     rows = _rows_for(dense, net.dtype)
     if x.shape[0] < 2 * rows:  # small inputs keep the whole-array path and its cost
+        return 0
+    # with several threads BLAS splits the rows by their total number, so a block
+    # and the whole array may round a row differently: only one thread is checked
+    if not _threads.blas_single_threaded():
         return 0
     dtype = np.dtype(net.dtype).str
     if not all(_products_row_exact(dtype, d.n_in, d.units, rows) for d in dense):

@@ -30,7 +30,7 @@ import contextlib
 import os
 import threading
 
-__all__ = ["set_blas_threads", "get_blas_threads", "blas_threads_for"]
+__all__ = ["set_blas_threads", "get_blas_threads", "blas_threads_for", "blas_single_threaded"]
 
 #: Calls with fewer multiply-adds than this run on one thread in "auto" mode.
 SMALL_WORK = 50_000_000
@@ -119,6 +119,24 @@ def _limit(n):
             if _held["count"] == 0:
                 for lib, original in zip(controller.lib_controllers, _held["original"]):
                     lib.set_num_threads(original)
+
+
+def blas_single_threaded() -> bool:
+    """Whether every BLAS library in the process runs one thread now (False if unknown).
+
+    Known through ``threadpoolctl`` when it is installed, else from the environment
+    variables BLAS reads when it starts, or from a single CPU.
+    """
+    controller = _get_controller()
+    if controller is not False:
+        return all(lib.num_threads == 1 for lib in controller.lib_controllers)
+    if os.cpu_count() == 1:
+        return True
+    for name in ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").strip()
+        if value:  # the first one set is the one OpenBLAS reads
+            return value == "1"
+    return False
 
 
 def blas_threads_for(work):

@@ -327,18 +327,20 @@ class LogLoss(_ProbabilityLoss):
                 picked = z.ravel()[flat]  # shifted logit of the true class
         np.exp(z, out=z)
         eps = _EPS.get(z.dtype) or np.finfo(z.dtype).eps
-        done, value = _accel.softmax_finish_codes(z, codes, np.empty(k, z.dtype), picked,
+        sums = None if picked is None else np.empty(n, z.dtype)
+        done, value = _accel.softmax_finish_codes(z, codes, np.empty(k, z.dtype), sums,
                                                   compute_value, eps)
-        if done:
+        if done and picked is None:  # p - y and, if asked, the clipped value
             return value, z
-        if flat is None:
-            flat = np.arange(0, n * k, k)
-            flat += codes
-        sums = z.sum(axis=1)[:, np.newaxis]
-        z /= sums
+        if not done:
+            if flat is None:
+                flat = np.arange(0, n * k, k)
+                flat += codes
+            sums = z.sum(axis=1)
+            z /= sums[:, np.newaxis]
         if compute_value:
             if picked is not None:
-                picked -= np.log(sums).ravel()  # log p of the true class
+                picked -= np.log(sums)  # log p of the true class
             else:
                 picked = z.ravel()[flat]
                 np.clip(picked, eps, 1 - eps, out=picked)
@@ -348,7 +350,8 @@ class LogLoss(_ProbabilityLoss):
             np.add.at(col, codes, picked)
             np.true_divide(col, np.intp(n), out=col, casting="unsafe")
             value = float(col.sum())
-        z.ravel()[flat] -= 1  # p - y
+        if not done:
+            z.ravel()[flat] -= 1  # p - y
         return value, z
 
     def per_entry(self, output, y):

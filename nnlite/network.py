@@ -105,6 +105,7 @@ class Sequential(Layer):
         super()._bind(n_in, params, grads)
         self._relu_pairs = None
         self.__dict__.pop("_step_program", None)  # it holds views of the old parameters
+        self.__dict__.pop("_previous_x", None)
         width = self.n_in
         for i, layer in enumerate(self.layers):
             prefix = f"{i}."

@@ -240,7 +240,10 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     codes = loss._class_codes(y) if hasattr(loss, "_class_codes") else None
     cbuf = None if codes is None else np.empty(bs, codes.dtype)
     # the fused log-loss reads the class codes only: y's rows need no gathering
-    codes_only = codes is not None and sample_weight is None and loss._codes_suffice(net)
+    # (with X of another dtype or sparse, the logits may not be in the network's dtype,
+    # and the loss then reads y)
+    codes_only = (codes is not None and sample_weight is None and loss._codes_suffice(net)
+                  and isinstance(X, np.ndarray) and X.dtype == net.dtype)
     full = (xbuf, ybuf, yraw, wbuf, cbuf)
     history.n_iter = 0
     history.stopped = False

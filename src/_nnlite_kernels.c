@@ -30,26 +30,77 @@
 #endif
 #define R restrict
 
-/* ---- buffers ------------------------------------------------------------- */
+/* ---- buffers -------------------------------------------------------------
+ * Every array is checked here before a kernel touches it: C-contiguous (the
+ * buffer request fails otherwise), the element type by its format code (float64
+ * "d", float32 "f", class codes Py_ssize_t), and the exact number of elements. */
 
 typedef struct {
     Py_buffer view;
     int held;
 } Buf;
 
+/* n * k elements; -1 with ValueError when negative or too large to address */
+static Py_ssize_t
+checked_size(Py_ssize_t n, Py_ssize_t k)
+{
+    if (n < 0 || k < 0 || (k != 0 && n > PY_SSIZE_T_MAX / 8 / k)) {
+        PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: invalid array size");
+        return -1;
+    }
+    return n * k;
+}
+
+static char
+format_code(const Py_buffer *view)
+{
+    const char *f = view->format;
+    if (f == NULL)
+        return 'B';
+    if (*f == '@' || *f == '=')
+        f++;
+    return (f[0] != '\0' && f[1] == '\0') ? f[0] : '?';
+}
+
+static int
+is_float_buffer(const Py_buffer *view, Py_ssize_t itemsize)
+{
+    char c = format_code(view);
+    return (itemsize == 8 && c == 'd') || (itemsize == 4 && c == 'f');
+}
+
 static int
 take(PyObject *obj, Buf *b, int writable, Py_ssize_t count, Py_ssize_t itemsize,
      const char *what)
 {
     b->held = 0;
-    if (PyObject_GetBuffer(obj, &b->view, writable ? PyBUF_WRITABLE : PyBUF_SIMPLE) < 0)
+    int flags = PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(obj, &b->view, flags) < 0)
         return -1;
     b->held = 1;
-    if (b->view.itemsize != itemsize || b->view.len != count * itemsize) {
+    if (b->view.itemsize != itemsize || !is_float_buffer(&b->view, itemsize) ||
+        b->view.len != count * itemsize) {
         PyErr_Format(PyExc_ValueError,
                      "_nnlite_kernels: %s has %zd bytes of item size %zd; "
-                     "expected %zd items of size %zd",
+                     "expected %zd floats of size %zd",
                      what, b->view.len, b->view.itemsize, count, itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+take_codes(PyObject *obj, Buf *b, Py_ssize_t n)
+{
+    b->held = 0;
+    if (PyObject_GetBuffer(obj, &b->view, PyBUF_FORMAT) < 0)
+        return -1;
+    b->held = 1;
+    char c = format_code(&b->view);
+    if (b->view.itemsize != (Py_ssize_t)sizeof(Py_ssize_t) ||
+        !(c == 'n' || c == 'l' || c == 'q') || b->view.len != n * b->view.itemsize) {
+        PyErr_SetString(PyExc_ValueError,
+                        "_nnlite_kernels: codes must be one intp per row");
         return -1;
     }
     return 0;
@@ -63,15 +114,17 @@ release(Buf *b, int count)
             PyBuffer_Release(&b[i].view);
 }
 
+/* 8 for float64, 4 for float32; -1 with TypeError for anything else */
 static Py_ssize_t
 item_size(PyObject *obj)
 {
     Py_buffer v;
-    if (PyObject_GetBuffer(obj, &v, PyBUF_SIMPLE) < 0)
+    if (PyObject_GetBuffer(obj, &v, PyBUF_FORMAT) < 0)
         return -1;
     Py_ssize_t s = v.itemsize;
+    int ok = (s == 8 || s == 4) && is_float_buffer(&v, s);
     PyBuffer_Release(&v);
-    if (s != 8 && s != 4) {
+    if (!ok) {
         PyErr_SetString(PyExc_TypeError, "_nnlite_kernels: float64 or float32 arrays only");
         return -1;
     }
@@ -120,9 +173,9 @@ PAIRWISE(pairwise_f, float)
             if (b)                                                                  \
                 for (Py_ssize_t j = 0; j < k; j++)                                  \
                     row[j] += b[j];                                                 \
-            if (relu)  /* np.maximum(x, 0): keeps NaN and -0.0 */                   \
+            if (relu)  /* np.maximum(x, 0): NaN stays, -0.0 becomes +0.0 */         \
                 for (Py_ssize_t j = 0; j < k; j++)                                  \
-                    row[j] = row[j] < 0 ? 0 : row[j];                               \
+                    row[j] = (row[j] > 0 || row[j] != row[j]) ? row[j] : 0;         \
         }                                                                           \
     }
 
@@ -137,12 +190,15 @@ k_bias_act(PyObject *self, PyObject *args)
     int relu;
     if (!PyArg_ParseTuple(args, "OOnnp", &z, &b, &n, &k, &relu))
         return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
     Py_ssize_t s = item_size(z);
     if (s < 0)
         return NULL;
-    Buf bufs[2];
+    Buf bufs[2] = {{.held = 0}, {.held = 0}};
     int nb = b == Py_None ? 1 : 2;
-    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
+    if (take(z, &bufs[0], 1, nk, s, "z") < 0 ||
         (nb == 2 && take(b, &bufs[1], 0, k, s, "b") < 0)) {
         release(bufs, nb);
         return NULL;
@@ -160,7 +216,7 @@ k_bias_act(PyObject *self, PyObject *args)
 
 /* ---- ReLU backward and bias gradient: g[z == 0] = 0; colsum = sum(g, axis=0) ---
  * numpy adds the rows one after another, except for a single column, which is
- * contiguous and gets its pairwise sum. */
+ * contiguous and gets its pairwise sum (added to 0, as np.add.reduce starts). */
 #define RELU_BACK(NAME, T, PAIRWISE_FN)                                             \
     HOT static void NAME(T *R g, const T *R z, T *R colsum, Py_ssize_t n, Py_ssize_t k)       \
     {                                                                               \
@@ -173,13 +229,13 @@ k_bias_act(PyObject *self, PyObject *args)
             const T *zr = z ? z + i * k : NULL;                                     \
             if (zr)                                                                 \
                 for (Py_ssize_t j = 0; j < k; j++)                                  \
-                    gr[j] = zr[j] > 0 ? gr[j] : 0;                                  \
+                    gr[j] = zr[j] == 0 ? 0 : gr[j]; /* delta[Z == 0] = 0 */         \
             if (rows)                                                               \
                 for (Py_ssize_t j = 0; j < k; j++)                                  \
                     colsum[j] += gr[j];                                             \
         }                                                                           \
         if (colsum && k == 1)                                                       \
-            colsum[0] = PAIRWISE_FN(g, n);                                          \
+            colsum[0] = (T)0 + PAIRWISE_FN(g, n);                                   \
     }
 
 RELU_BACK(relu_back_d, double, pairwise_d)
@@ -192,12 +248,15 @@ k_relu_back(PyObject *self, PyObject *args)
     Py_ssize_t n, k;
     if (!PyArg_ParseTuple(args, "OOOnn", &g, &z, &colsum, &n, &k))
         return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
     Py_ssize_t s = item_size(g);
     if (s < 0)
         return NULL;
     Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
-    if (take(g, &bufs[0], 1, n * k, s, "g") < 0 ||
-        (z != Py_None && take(z, &bufs[1], 0, n * k, s, "z") < 0) ||
+    if (take(g, &bufs[0], 1, nk, s, "g") < 0 ||
+        (z != Py_None && take(z, &bufs[1], 0, nk, s, "z") < 0) ||
         (colsum != Py_None && take(colsum, &bufs[2], 1, k, s, "colsum") < 0)) {
         release(bufs, 3);
         return NULL;
@@ -264,6 +323,9 @@ k_softmax_shift(PyObject *self, PyObject *args)
     Py_ssize_t n, k;
     if (!PyArg_ParseTuple(args, "OOOOnn", &z, &b, &codes, &picked, &n, &k))
         return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
     if (k < 1) {
         PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: softmax needs a column");
         return NULL;
@@ -276,9 +338,9 @@ k_softmax_shift(PyObject *self, PyObject *args)
     if (s < 0)
         return NULL;
     Buf bufs[4] = {{.held = 0}, {.held = 0}, {.held = 0}, {.held = 0}};
-    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
+    if (take(z, &bufs[0], 1, nk, s, "z") < 0 ||
         (b != Py_None && take(b, &bufs[1], 0, k, s, "b") < 0) ||
-        (codes != Py_None && take(codes, &bufs[2], 0, n, sizeof(Py_ssize_t), "codes") < 0) ||
+        (codes != Py_None && take_codes(codes, &bufs[2], n) < 0) ||
         (picked != Py_None && take(picked, &bufs[3], 1, n, s, "picked") < 0) ||
         (codes != Py_None && check_codes(bufs[2].view.buf, n, k) < 0)) {
         release(bufs, 4);
@@ -299,40 +361,41 @@ k_softmax_shift(PyObject *self, PyObject *args)
 
 /*
  * ---- softmax, after the exponential, with a one-hot target given by class codes:
- * p = e / sum(e, axis=1); the per-row loss -log(clip(p[code])) (or, given the shifted
- * logits `picked`, -(picked - log(sum))) added into per-class totals; then
- * p[code] -= 1.  The value is the pairwise sum of (class total / n), the order
- * nnlite's numpy code uses (np.add.at into class totals, a division, a sum).
+ * p = e / sum(e, axis=1); then p[code] -= 1.  With want_value, the per-row loss
+ * -log(clip(p[code])) is added into per-class totals and the value returned is the
+ * pairwise sum of (class total / n), the order nnlite's numpy code uses (np.add.at
+ * into class totals, a division, a sum).  With sums_out instead, the row sums are
+ * written there and no value is computed: the log-loss from logits takes their
+ * logarithm with numpy, whose own log this file cannot reproduce.
  */
-#define FINISH(NAME, T, PAIRWISE_FN, LOG_FN)                                                \
-    HOT static double NAME(T *z, const Py_ssize_t *codes, T *totals, const T *picked,   \
-                       Py_ssize_t n, Py_ssize_t k, int want_value, double eps)      \
+#define FINISH(NAME, T, PAIRWISE_FN, LOG_FN)                                        \
+    HOT static double NAME(T *z, const Py_ssize_t *codes, T *totals, T *sums_out,   \
+                           Py_ssize_t n, Py_ssize_t k, int want_value, double eps)  \
     {                                                                               \
         T lo = (T)eps, hi = (T)(1 - eps);                                           \
+        int clipped = want_value && !sums_out;                                      \
         for (Py_ssize_t j = 0; j < k; j++)                                          \
             totals[j] = 0;                                                          \
         for (Py_ssize_t i = 0; i < n; i++) {                                        \
             T *row = z + i * k;                                                     \
-            T sum = PAIRWISE_FN(row, k);                                            \
+            T sum = (T)0 + PAIRWISE_FN(row, k);                                     \
+            if (sums_out)                                                           \
+                sums_out[i] = sum;                                                  \
             for (Py_ssize_t j = 0; j < k; j++)                                      \
                 row[j] /= sum;                                                      \
             Py_ssize_t c = codes[i];                                                \
-            if (want_value) {                                                       \
-                if (picked) {                                                       \
-                    totals[c] += -(picked[i] - LOG_FN(sum));                \
-                } else {                                                            \
-                    T p = row[c];                                                   \
-                    p = p < lo ? lo : (p > hi ? hi : p);                            \
-                    totals[c] += -LOG_FN(p);                                \
-                }                                                                   \
+            if (clipped) {                                                          \
+                T p = row[c];                                                       \
+                p = p < lo ? lo : (p > hi ? hi : p);                                \
+                totals[c] += -LOG_FN(p);                                            \
             }                                                                       \
             row[c] -= 1;                                                            \
         }                                                                           \
-        if (!want_value)                                                            \
+        if (!clipped)                                                               \
             return 0.0;                                                             \
         for (Py_ssize_t j = 0; j < k; j++)                                          \
             totals[j] = (T)((double)totals[j] / (double)n);                         \
-        return (double)PAIRWISE_FN(totals, k);                                      \
+        return (double)((T)0 + PAIRWISE_FN(totals, k));                             \
     }
 
 /* scipy's xlogy takes the C library's log, and logf for float32 */
@@ -342,37 +405,40 @@ FINISH(finish_f, float, pairwise_f, logf)
 static PyObject *
 k_softmax_finish_codes(PyObject *self, PyObject *args)
 {
-    PyObject *z, *codes, *totals, *picked;
+    PyObject *z, *codes, *totals, *sums_out;
     Py_ssize_t n, k;
     int want_value;
     double eps;
-    if (!PyArg_ParseTuple(args, "OOOOnnpd", &z, &codes, &totals, &picked, &n, &k,
+    if (!PyArg_ParseTuple(args, "OOOOnnpd", &z, &codes, &totals, &sums_out, &n, &k,
                           &want_value, &eps))
+        return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
         return NULL;
     Py_ssize_t s = item_size(z);
     if (s < 0)
         return NULL;
     Buf bufs[4] = {{.held = 0}, {.held = 0}, {.held = 0}, {.held = 0}};
-    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 ||
-        take(codes, &bufs[1], 0, n, sizeof(Py_ssize_t), "codes") < 0 ||
+    if (take(z, &bufs[0], 1, nk, s, "z") < 0 ||
+        take_codes(codes, &bufs[1], n) < 0 ||
         take(totals, &bufs[2], 1, k, s, "totals") < 0 ||
-        (picked != Py_None && take(picked, &bufs[3], 0, n, s, "picked") < 0) ||
+        (sums_out != Py_None && take(sums_out, &bufs[3], 1, n, s, "sums_out") < 0) ||
         check_codes(bufs[1].view.buf, n, k) < 0) {
         release(bufs, 4);
         return NULL;
     }
-    const void *pp = bufs[3].held ? bufs[3].view.buf : NULL;
+    void *sp = bufs[3].held ? bufs[3].view.buf : NULL;
     double value;
     Py_BEGIN_ALLOW_THREADS
     if (s == 8)
-        value = finish_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, pp, n, k,
+        value = finish_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, sp, n, k,
                          want_value, eps);
     else
-        value = finish_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, pp, n, k,
+        value = finish_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, sp, n, k,
                          want_value, eps);
     Py_END_ALLOW_THREADS
     release(bufs, 4);
-    if (!want_value)
+    if (!want_value || sp)
         Py_RETURN_NONE;
     return PyFloat_FromDouble(value);
 }
@@ -383,7 +449,7 @@ k_softmax_finish_codes(PyObject *self, PyObject *args)
     {                                                                               \
         for (Py_ssize_t i = 0; i < n; i++) {                                        \
             T *row = z + i * k;                                                     \
-            T sum = PAIRWISE_FN(row, k);                                            \
+            T sum = (T)0 + PAIRWISE_FN(row, k);                                     \
             for (Py_ssize_t j = 0; j < k; j++)                                      \
                 row[j] /= sum;                                                      \
         }                                                                           \
@@ -399,11 +465,14 @@ k_softmax_normalise(PyObject *self, PyObject *args)
     Py_ssize_t n, k;
     if (!PyArg_ParseTuple(args, "Onn", &z, &n, &k))
         return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
     Py_ssize_t s = item_size(z);
     if (s < 0)
         return NULL;
     Buf buf = {.held = 0};
-    if (take(z, &buf, 1, n * k, s, "z") < 0) {
+    if (take(z, &buf, 1, nk, s, "z") < 0) {
         release(&buf, 1);
         return NULL;
     }
@@ -470,10 +539,10 @@ HALF_SQUARES(half_squares_f, float)
         if (!want_value)                                                            \
             return 0.0;                                                             \
         if (k == 1)                                                                 \
-            totals[0] = HALF_SQUARES_FN(z, n);                                      \
+            totals[0] = (T)0 + HALF_SQUARES_FN(z, n);                               \
         for (Py_ssize_t j = 0; j < k; j++)                                          \
             totals[j] = (T)((double)totals[j] / (double)n);                         \
-        return (double)PAIRWISE_FN(totals, k);                                      \
+        return (double)((T)0 + PAIRWISE_FN(totals, k));                             \
     }
 
 SQUARED_ERROR(squared_error_d, double, half_squares_d, pairwise_d)
@@ -487,11 +556,14 @@ k_squared_error(PyObject *self, PyObject *args)
     int want_value;
     if (!PyArg_ParseTuple(args, "OOOnnp", &z, &y, &totals, &n, &k, &want_value))
         return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
     Py_ssize_t s = item_size(z);
     if (s < 0)
         return NULL;
     Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
-    if (take(z, &bufs[0], 1, n * k, s, "z") < 0 || take(y, &bufs[1], 0, n * k, s, "y") < 0 ||
+    if (take(z, &bufs[0], 1, nk, s, "z") < 0 || take(y, &bufs[1], 0, nk, s, "y") < 0 ||
         take(totals, &bufs[2], 1, k, s, "totals") < 0) {
         release(bufs, 3);
         return NULL;
@@ -545,6 +617,8 @@ k_scale_grad(PyObject *self, PyObject *args)
     Py_ssize_t size, npen;
     double alpha, s;
     if (!PyArg_ParseTuple(args, "OOnndd", &g, &theta, &size, &npen, &alpha, &s))
+        return NULL;
+    if (checked_size(size, 1) < 0)
         return NULL;
     if (npen < 0 || npen > size) {
         PyErr_SetString(PyExc_ValueError, "_nnlite_kernels: npen out of range");
@@ -616,6 +690,8 @@ k_adam(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "OOOOndddd", &theta, &grad, &m, &v, &size, &lr, &b1, &b2,
                           &eps))
         return NULL;
+    if (checked_size(size, 1) < 0)
+        return NULL;
     Py_ssize_t is = item_size(theta);
     if (is < 0)
         return NULL;
@@ -665,6 +741,8 @@ k_sgd(PyObject *self, PyObject *args)
     double lr, mu;
     int nesterov;
     if (!PyArg_ParseTuple(args, "OOOnddp", &theta, &grad, &vel, &size, &lr, &mu, &nesterov))
+        return NULL;
+    if (checked_size(size, 1) < 0)
         return NULL;
     Py_ssize_t is = item_size(theta);
     if (is < 0)

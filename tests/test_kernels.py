@@ -61,8 +61,11 @@ def _wide_values(rng, shape, dtype):
 
 
 def _assert_same(a, b):
+    """Equal values, NaN where NaN, and the same sign on every zero."""
     assert a.dtype == b.dtype and a.shape == b.shape
     np.testing.assert_array_equal(a, b)
+    numbers = ~np.isnan(a)
+    np.testing.assert_array_equal(np.signbit(a[numbers]), np.signbit(b[numbers]))
 
 
 # the one number allowed to differ: a loss value that takes a logarithm (one ulp)
@@ -237,12 +240,22 @@ def test_optimizer_steps_on_wide_values(size, dtype, seed, nesterov):
 @needs_kernels
 def test_kernels_refuse_wrong_sizes_instead_of_reading_past_the_end():
     z = np.zeros((3, 4))
-    with pytest.raises(ValueError, match="expected 20 items"):
+    with pytest.raises(ValueError, match="expected 20 floats"):
         KERNELS.bias_act(z, None, 5, 4, True)
+    with pytest.raises(ValueError, match="invalid array size"):
+        KERNELS.bias_act(np.zeros(0), None, 2**62, 4, True)
+    with pytest.raises(ValueError, match="invalid array size"):
+        KERNELS.bias_act(z, None, -3, -4, True)
     with pytest.raises(ValueError, match="class code out of range"):
         KERNELS.softmax_shift(z, None, np.array([0, 4, 1], dtype=np.intp), np.zeros(3), 3, 4)
-    with pytest.raises(TypeError, match="float64 or float32"):
-        KERNELS.bias_act(np.zeros((3, 4), np.int16), None, 3, 4, True)
+    with pytest.raises(ValueError, match="one intp per row"):
+        KERNELS.softmax_shift(z, None, np.array([0, 1, 1], dtype=np.int32), np.zeros(3), 3, 4)
+    for wrong in (np.int16, np.int64, np.complex64):  # int64 and complex64: 8 bytes too
+        with pytest.raises(TypeError, match="float64 or float32"):
+            KERNELS.bias_act(np.zeros((3, 4), wrong), None, 3, 4, True)
+    with pytest.raises(ValueError, match="floats"):
+        KERNELS.adam(np.zeros(4), np.zeros(4, np.int64), np.zeros(4), np.zeros(4), 4,
+                     0.1, 0.9, 0.999, 1e-8)
     with pytest.raises((ValueError, BufferError)):
         KERNELS.bias_act(np.zeros((4, 3)).T, None, 3, 4, True)  # not C-contiguous
 
@@ -292,3 +305,26 @@ def test_a_recording_is_forgotten_when_the_parameters_move_to_a_new_vector():
     value0, grad0 = fresh.loss_and_grad(x.copy(), y, SquaredError())
     assert value == value0
     _assert_same(grad.copy(), grad0)
+
+
+@pytest.mark.parametrize("kernels", [True, False])
+def test_class_codes_with_inputs_of_another_dtype(kernels):
+    """float64 inputs to a float32 network give float64 logits: the log-loss then reads
+    the target rows, which must have been gathered (not only the class codes)."""
+    from nnlite import train
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 4))
+    y = np.eye(3)[rng.randint(0, 3, 120)]
+    curves = []
+    ctx = contextlib.nullcontext() if kernels else _numpy_only()
+    with ctx:
+        for weights in (None, np.ones(120)):  # weights take the path that reads y
+            net = Sequential([Dense(5), ReLU(), Dense(3), Softmax()], dtype=np.float32,
+                             random_state=0)
+            history = train(net, X, y, LogLoss(value_from_logits=False), Adam(0.01),
+                            batch_size=32, epochs=3, tol=None, random_state=0,
+                            sample_weight=weights)
+            curves.append(np.array(history.loss_curve))
+    assert np.all(np.isfinite(curves[0]))
+    np.testing.assert_allclose(curves[0], curves[1], rtol=1e-6)

@@ -8,11 +8,20 @@ import pytest
 from scipy import sparse
 
 import nnlite
-from nnlite import _accel, _rowblocks
+from nnlite import _accel, _rowblocks, _threads
 from nnlite.layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
 from nnlite.network import Sequential
 
 DTYPES = [np.float64, np.float32]
+
+
+@pytest.fixture(autouse=True)
+def _one_blas_thread():
+    """Blocks are used only when BLAS runs one thread (see _rowblocks)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1, user_api="blas"):
+        yield
 HIDDEN = [ReLU, Tanh, Logistic, Identity]
 OUTPUTS = [Softmax, Identity, Logistic, Exp]
 
@@ -201,3 +210,16 @@ def test_blocked_predictions_from_threads():
     for t in threads:
         t.join()
     assert not errors
+
+
+def test_no_blocks_while_blas_runs_several_threads():
+    """With several threads BLAS splits rows by their total number: blocks could round
+    a row differently, so the whole-array path is kept."""
+    from threadpoolctl import threadpool_limits
+
+    net = _net()
+    x = _data(5000, np.float64)
+    with threadpool_limits(2, user_api="blas"):
+        if _threads.blas_single_threaded():
+            pytest.skip("BLAS keeps a single thread on this machine")
+        assert _rowblocks.block_rows(net, x) == 0
