@@ -10,9 +10,9 @@
  * called here is the C library's log (logf for float32), which is what scipy's
  * xlogy uses for the log-loss.
  *
- * Arrays arrive through the buffer protocol (C-contiguous, checked here); the
- * element type is chosen by the item size: 8 bytes float64, 4 bytes float32.
- * nnlite/_accel.py is the only caller and checks dtypes before calling.
+ * Arrays arrive through the buffer protocol; every entry point checks that they
+ * are C-contiguous, float64 ("d") or float32 ("f") by their format code, and of
+ * the stated size.  nnlite/_accel.py and nnlite/_program.py are the callers.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
