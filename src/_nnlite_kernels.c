@@ -22,7 +22,9 @@
 
 /* Each hot loop is compiled for the baseline and for AVX2 / AVX-512, and the best
  * one the CPU runs is picked at load time.  Vector instructions round every
- * element exactly as scalar ones do; contraction into FMA stays off. */
+ * element exactly as scalar ones do; contraction into FMA stays off.  Helpers the
+ * loops call are cloned too: a baseline (SSE) helper called from AVX-512 code pays
+ * a transition penalty on every instruction. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define HOT __attribute__((target_clones("default", "avx2", "avx512f")))
 #else
@@ -134,7 +136,7 @@ item_size(PyObject *obj)
 /* ---- numpy's pairwise sum (the order np.add.reduce uses along a contiguous axis) */
 
 #define PAIRWISE(NAME, T)                                                           \
-    static T NAME(const T *a, Py_ssize_t n)                                         \
+    HOT static T NAME(const T *a, Py_ssize_t n)                                     \
     {                                                                               \
         if (n < 8) {                                                                \
             T res = 0;                                                              \
@@ -490,7 +492,7 @@ k_softmax_normalise(PyObject *self, PyObject *args)
  * value sum_j mean_i (0.5 d_ij^2), summed in numpy's orders (rows one after
  * another per column, a single column pairwise, then the columns pairwise). */
 #define HALF_SQUARES(NAME, T)                                                       \
-    static T NAME(const T *a, Py_ssize_t n)                                         \
+    HOT static T NAME(const T *a, Py_ssize_t n)                                     \
     {                                                                               \
         if (n < 8) {                                                                \
             T res = 0;                                                              \
