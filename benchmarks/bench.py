@@ -224,7 +224,14 @@ def run_case(name, contenders, repeats, work_flops, samples, rates, memory=True)
     for k in names:  # warm-up (imports, first-call allocations), untimed
         if contenders[k].get("warmup", True):
             contenders[k]["run"]()
+    # the reference product is timed in every round too: on a shared machine its rate
+    # moves during a run, and a share is only meaningful against the rate of its moment
+    dtypes = sorted({contenders[k]["dtype"] for k in names if contenders[k]["dtype"] in rates})
+    round_rates = {d: [] for d in dtypes}
     for _ in range(repeats):
+        if work_flops:
+            for d in dtypes:
+                round_rates[d].append(matmul_rate(np.dtype(d), repeats=3))
         for k in names:
             dt, res = timed(contenders[k]["run"])
             times[k].append(dt)
@@ -235,12 +242,16 @@ def run_case(name, contenders, repeats, work_flops, samples, rates, memory=True)
         ref = c.get("ref", names[0])
         med = float(np.median(times[k]))
         gflops = work_flops / med / 1e9 if work_flops else None
-        rate = rates.get(c["dtype"])
+        share = None
+        if gflops and round_rates.get(c["dtype"]):
+            share = float(np.median([work_flops / t / 1e9 / r
+                                     for t, r in zip(times[k], round_rates[c["dtype"]])]))
         row = {
             "case": name, "contender": k, "dtype": c["dtype"],
             "times": times[k], "median_s": med,
             "samples_per_s": samples / med if samples else None,
-            "gflops": gflops, "share_of_matmul": gflops / rate if gflops and rate else None,
+            "gflops": gflops, "share_of_matmul": share,
+            "matmul_rates_per_round": round_rates.get(c["dtype"]),
         }
         if k != ref:
             row["compared_with"] = ref
@@ -365,7 +376,7 @@ def main(argv=None):
     print(f"# torch: {env['torch']}; load average at start: {env['load_average']}")
     in_use = "in use" if env["nnlite_compiled_kernels"] else "NOT in use"
     print(f"# nnlite compiled kernels: {in_use}")
-    print(f"# matmul 1024^3 rate: float64 {rates['float64']:.1f} GFLOP/s, "
+    print(f"# matmul 1024^3 rate at the start: float64 {rates['float64']:.1f} GFLOP/s, "
           f"float32 {rates['float32']:.1f} GFLOP/s")
     print(HEADER)
     rows = []
