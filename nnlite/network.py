@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from . import _accel, _program, _rowblocks, _validation
@@ -382,10 +384,11 @@ class Sequential(Layer):
             delta = loss._gradient(h, y, sample_weight)
         if stop:  # a lone fused output layer has nothing to backpropagate into
             self._backward_fast(delta, False, True, stop=stop)
-        if x is self.__dict__.get("_previous_x"):  # the same batch array again: record
+        previous = self.__dict__.get("_previous_x")  # a weak reference: no data kept alive
+        if previous is not None and previous() is x:  # the same batch array again: record
             self._step_program = _program.record(self, x, y, loss, alpha, sample_weight, codes,
                                                  compute_value)
-        self._previous_x = x
+        self._previous_x = weakref.ref(x)
         return self._finish_gradient(value, x.shape[0], alpha, sample_weight, compute_value)
 
     def _finish_gradient(self, value, n_rows, alpha, sample_weight, compute_value):
