@@ -269,12 +269,11 @@ class Sequential(Layer):
         g = grad_out
         i = len(layers) - 1
         while i >= 0:
-            layer = layers[i]
-            need = need_grad_in if i == 0 else True
-            if i > 0 and relu_after[i - 1] is layer:  # a ReLU right after a Dense
+            layer, need = layers[i], need_grad_in if i == 0 else True
+            if i > 0 and relu_after[i - 1] is layer:  # a ReLU right after a Dense: one pass
                 i -= 1
-                g = layers[i]._backward_fast(g, need_grad_in if i == 0 else True, scratch,
-                                             relu=layer)
+                need = need_grad_in if i == 0 else True
+                g = layers[i]._backward_fast(g, need, scratch, relu=layer)
             else:
                 g = layer._backward_fast(g, need, scratch)
             i -= 1
