@@ -28,8 +28,8 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from . import _accel, _threads
-from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
+from . import _threads
+from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh, add_bias_relu
 
 #: Layers that treat every row on its own and that the blocked path knows how to
 #: run (subclasses may change that, so the exact classes).
@@ -182,10 +182,4 @@ def _dense_into(layer, x, out, relu):
         out[...] = x @ W
     else:
         np.matmul(x, W, out=out)
-    b = layer.params["b"] if layer.bias else None
-    if (b is not None or relu) and not _accel.add_bias_relu(out, b, relu):
-        if b is not None:
-            out += b
-        if relu:
-            np.maximum(out, 0, out=out)
-    return out
+    return add_bias_relu(out, layer.params["b"] if layer.bias else None, relu)

@@ -273,13 +273,7 @@ class Dense(Layer):
             np.matmul(x, W, out=out)
         else:
             out = np.matmul(x, W)
-        b = self.params["b"] if self.bias else None
-        if (b is not None or relu is not None) and not _accel.add_bias_relu(
-                out, b, relu is not None):
-            if b is not None:
-                out += b
-            if relu is not None:
-                relu._apply_inplace(out)
+        add_bias_relu(out, self.params["b"] if self.bias else None, relu is not None)
         if relu is not None:
             relu._z = out if train else None
         return out, True
@@ -492,6 +486,19 @@ class Exp(_Activation):
     def _derivative_times(z, g):
         g *= z
         return g
+
+
+def add_bias_relu(out, b, relu):
+    """``out += b`` (unless ``b`` is None), then ``out = max(out, 0)`` if ``relu``; in place.
+
+    One pass with the compiled kernels, two numpy operations otherwise; the same bits.
+    """
+    if (b is not None or relu) and not _accel.add_bias_relu(out, b, relu):
+        if b is not None:
+            out += b
+        if relu:
+            np.maximum(out, 0, out=out)
+    return out
 
 
 def softmax_parts(x):
