@@ -417,9 +417,7 @@ class ReLU(_Activation):
 
     @staticmethod
     def _apply_inplace(x):
-        if not _accel.add_bias_relu(x, None, True):
-            np.maximum(x, 0, out=x)
-        return x
+        return add_bias_relu(x, None, True)
 
     @staticmethod
     def _derivative_times(z, g):
