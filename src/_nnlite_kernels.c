@@ -165,6 +165,20 @@ item_size(PyObject *obj)
 PAIRWISE(pairwise_d, double)
 PAIRWISE(pairwise_f, float)
 
+/* The value of a loss from per-column totals over n rows, as np.average and .sum()
+ * compute it: every total divided by n (in float64, rounded once), then the pairwise
+ * sum of the k column means, started from 0. */
+#define MEAN_OF_TOTALS(NAME, T, PAIRWISE_FN)                                        \
+    HOT static double NAME(T *totals, Py_ssize_t n, Py_ssize_t k)                   \
+    {                                                                               \
+        for (Py_ssize_t j = 0; j < k; j++)                                          \
+            totals[j] = (T)((double)totals[j] / (double)n);                         \
+        return (double)((T)0 + PAIRWISE_FN(totals, k));                             \
+    }
+
+MEAN_OF_TOTALS(mean_of_totals_d, double, pairwise_d)
+MEAN_OF_TOTALS(mean_of_totals_f, float, pairwise_f)
+
 /* ---- dense layer: z = act(z + b) ------------------------------------------ */
 
 #define BIAS_ACT(NAME, T)                                                           \
@@ -370,7 +384,7 @@ k_softmax_shift(PyObject *self, PyObject *args)
  * written there and no value is computed: the log-loss from logits takes their
  * logarithm with numpy, whose own log this file cannot reproduce.
  */
-#define FINISH(NAME, T, PAIRWISE_FN, LOG_FN)                                        \
+#define FINISH(NAME, T, PAIRWISE_FN, LOG_FN, MEAN_FN)                                        \
     HOT static double NAME(T *z, const Py_ssize_t *codes, T *totals, T *sums_out,   \
                            Py_ssize_t n, Py_ssize_t k, int want_value, double eps)  \
     {                                                                               \
@@ -395,14 +409,12 @@ k_softmax_shift(PyObject *self, PyObject *args)
         }                                                                           \
         if (!clipped)                                                               \
             return 0.0;                                                             \
-        for (Py_ssize_t j = 0; j < k; j++)                                          \
-            totals[j] = (T)((double)totals[j] / (double)n);                         \
-        return (double)((T)0 + PAIRWISE_FN(totals, k));                             \
+        return MEAN_FN(totals, n, k);                                               \
     }
 
 /* scipy's xlogy takes the C library's log, and logf for float32 */
-FINISH(finish_d, double, pairwise_d, log)
-FINISH(finish_f, float, pairwise_f, logf)
+FINISH(finish_d, double, pairwise_d, log, mean_of_totals_d)
+FINISH(finish_f, float, pairwise_f, logf, mean_of_totals_f)
 
 static PyObject *
 k_softmax_finish_codes(PyObject *self, PyObject *args)
@@ -521,7 +533,7 @@ k_softmax_normalise(PyObject *self, PyObject *args)
 HALF_SQUARES(half_squares_d, double)
 HALF_SQUARES(half_squares_f, float)
 
-#define SQUARED_ERROR(NAME, T, HALF_SQUARES_FN, PAIRWISE_FN)                        \
+#define SQUARED_ERROR(NAME, T, HALF_SQUARES_FN, MEAN_FN)                        \
     HOT static double NAME(T *R z, const T *R y, T *R totals, Py_ssize_t n,         \
                            Py_ssize_t k, int want_value)                            \
     {                                                                               \
@@ -542,13 +554,11 @@ HALF_SQUARES(half_squares_f, float)
             return 0.0;                                                             \
         if (k == 1)                                                                 \
             totals[0] = (T)0 + HALF_SQUARES_FN(z, n);                               \
-        for (Py_ssize_t j = 0; j < k; j++)                                          \
-            totals[j] = (T)((double)totals[j] / (double)n);                         \
-        return (double)((T)0 + PAIRWISE_FN(totals, k));                             \
+        return MEAN_FN(totals, n, k);                                               \
     }
 
-SQUARED_ERROR(squared_error_d, double, half_squares_d, pairwise_d)
-SQUARED_ERROR(squared_error_f, float, half_squares_f, pairwise_f)
+SQUARED_ERROR(squared_error_d, double, half_squares_d, mean_of_totals_d)
+SQUARED_ERROR(squared_error_f, float, half_squares_f, mean_of_totals_f)
 
 static PyObject *
 k_squared_error(PyObject *self, PyObject *args)
