@@ -135,26 +135,28 @@ item_size(PyObject *obj)
 
 /* ---- numpy's pairwise sum (the order np.add.reduce uses along a contiguous axis) */
 
-#define PAIRWISE(NAME, T)                                                           \
+/* TERM(x) is what is summed for each element x: x itself, or half its square (the
+ * squared error). */
+#define PAIRWISE(NAME, T, TERM)                                                     \
     HOT static T NAME(const T *a, Py_ssize_t n)                                     \
     {                                                                               \
         if (n < 8) {                                                                \
             T res = 0;                                                              \
             for (Py_ssize_t i = 0; i < n; i++)                                      \
-                res += a[i];                                                        \
+                res += TERM(a[i]);                                                  \
             return res;                                                             \
         }                                                                           \
         if (n <= 128) {                                                             \
             T r[8];                                                                 \
             Py_ssize_t i;                                                           \
             for (int j = 0; j < 8; j++)                                             \
-                r[j] = a[j];                                                        \
+                r[j] = TERM(a[j]);                                                  \
             for (i = 8; i < n - (n % 8); i += 8)                                    \
                 for (int j = 0; j < 8; j++)                                         \
-                    r[j] += a[i + j];                                               \
+                    r[j] += TERM(a[i + j]);                                         \
             T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
             for (; i < n; i++)                                                      \
-                res += a[i];                                                        \
+                res += TERM(a[i]);                                                  \
             return res;                                                             \
         }                                                                           \
         Py_ssize_t n2 = n / 2;                                                      \
@@ -162,8 +164,14 @@ item_size(PyObject *obj)
         return NAME(a, n2) + NAME(a + n2, n - n2);                                  \
     }
 
-PAIRWISE(pairwise_d, double)
-PAIRWISE(pairwise_f, float)
+#define AS_IS(x) (x)
+#define HALF_SQUARE_D(x) (0.5 * ((x) * (x)))
+#define HALF_SQUARE_F(x) (0.5f * ((x) * (x)))
+
+PAIRWISE(pairwise_d, double, AS_IS)
+PAIRWISE(pairwise_f, float, AS_IS)
+PAIRWISE(half_squares_d, double, HALF_SQUARE_D)
+PAIRWISE(half_squares_f, float, HALF_SQUARE_F)
 
 /* The value of a loss from per-column totals over n rows, as np.average and .sum()
  * compute it: every total divided by n (in float64, rounded once), then the pairwise
@@ -503,35 +511,6 @@ k_softmax_normalise(PyObject *self, PyObject *args)
 /* ---- squared error with an identity output: d = z - y written into z, and the
  * value sum_j mean_i (0.5 d_ij^2), summed in numpy's orders (rows one after
  * another per column, a single column pairwise, then the columns pairwise). */
-#define HALF_SQUARES(NAME, T)                                                       \
-    HOT static T NAME(const T *a, Py_ssize_t n)                                     \
-    {                                                                               \
-        if (n < 8) {                                                                \
-            T res = 0;                                                              \
-            for (Py_ssize_t i = 0; i < n; i++)                                      \
-                res += (T)0.5 * (a[i] * a[i]);                                      \
-            return res;                                                             \
-        }                                                                           \
-        if (n <= 128) {                                                             \
-            T r[8];                                                                 \
-            Py_ssize_t i;                                                           \
-            for (int j = 0; j < 8; j++)                                             \
-                r[j] = (T)0.5 * (a[j] * a[j]);                                      \
-            for (i = 8; i < n - (n % 8); i += 8)                                    \
-                for (int j = 0; j < 8; j++)                                         \
-                    r[j] += (T)0.5 * (a[i + j] * a[i + j]);                         \
-            T res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7])); \
-            for (; i < n; i++)                                                      \
-                res += (T)0.5 * (a[i] * a[i]);                                      \
-            return res;                                                             \
-        }                                                                           \
-        Py_ssize_t n2 = n / 2;                                                      \
-        n2 -= n2 % 8;                                                               \
-        return NAME(a, n2) + NAME(a + n2, n - n2);                                  \
-    }
-
-HALF_SQUARES(half_squares_d, double)
-HALF_SQUARES(half_squares_f, float)
 
 #define SQUARED_ERROR(NAME, T, HALF_SQUARES_FN, MEAN_FN)                        \
     HOT static double NAME(T *R z, const T *R y, T *R totals, Py_ssize_t n,         \
