@@ -90,13 +90,14 @@ def train_flops(sizes, samples_times_epochs):
     return 2.0 * samples_times_epochs * (3 * w - sizes[0] * sizes[1])
 
 
-def matmul_rate(dtype, n=1024, repeats=7):
+def matmul_rate(dtype, n=1024, repeats=7, warmup=True):
     """GFLOP/s of one large square product, median of ``repeats``."""
     rng = np.random.RandomState(0)
     a = rng.normal(size=(n, n)).astype(dtype)
     b = rng.normal(size=(n, n)).astype(dtype)
     out = np.empty((n, n), dtype)
-    np.matmul(a, b, out=out)
+    if warmup:
+        np.matmul(a, b, out=out)
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
@@ -231,7 +232,7 @@ def run_case(name, contenders, repeats, work_flops, samples, rates, memory=True)
     for _ in range(repeats):
         if work_flops:
             for d in dtypes:
-                round_rates[d].append(matmul_rate(np.dtype(d), repeats=3))
+                round_rates[d].append(matmul_rate(np.dtype(d), repeats=2, warmup=False))
         for k in names:
             dt, res = timed(contenders[k]["run"])
             times[k].append(dt)
