@@ -4,7 +4,8 @@ Everything random in the tests comes from here: bounded float64 arrays, small
 shapes, drawn seeds, targets inside each loss's domain, and whole random
 networks.  ReLU's kink at 0 has no derivative, so inputs meant for a ReLU are
 moved away from it (:func:`dodge_kink`) and random networks whose ReLU inputs
-come too close to 0 are rejected (:func:`relu_inputs_clear`).
+come too close to 0 are rejected (:func:`relu_inputs_clear`).  :class:`Scale` is
+the user-defined layer the tests share.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from nnlite import (
     Dense,
     Exp,
     Identity,
+    Layer,
     Logistic,
     LogLoss,
     PoissonLoss,
@@ -31,8 +33,32 @@ from nnlite import (
     SquaredError,
     Tanh,
 )
+from nnlite.params import ParamSpec
 
 seeds = st.integers(0, 2**32 - 1)
+
+
+class Scale(Layer):
+    """A learnable element-wise scale ``y = x * s``, written the way the docs tell users to."""
+
+    def param_specs(self, n_in):
+        return [ParamSpec("s", (n_in,), penalized=False)]
+
+    def reset_parameters(self, rng):
+        self.params["s"][...] = rng.uniform(0.5, 1.5, self.n_in)
+
+    def forward(self, x, train=True):
+        self._ensure_built(x)
+        self._x = x if train else None
+        return x * self.params["s"]
+
+    def backward(self, grad_out):
+        np.sum(grad_out * self._x, axis=0, out=self.grads["s"])
+        return grad_out * self.params["s"]
+
+    def extra_repr(self):
+        return f"n={self.n_in}"
+
 small = st.integers(1, 5)
 
 

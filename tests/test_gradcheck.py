@@ -7,7 +7,6 @@ from hypothesis import assume, given, settings
 from nnlite import (
     Dense,
     Identity,
-    Layer,
     LogLoss,
     Loss,
     Sequential,
@@ -16,7 +15,7 @@ from nnlite import (
     Tanh,
     gradcheck,
 )
-from nnlite.params import ParamSpec
+from tests import strategies
 from tests.strategies import net_cases, relu_inputs_clear, seeds
 
 
@@ -45,32 +44,18 @@ def test_directional_check_on_larger_random_networks(case):
 
 
 # ----- a layer with a deliberately broken backward ------------------------------------------
-class Scale(Layer):
-    """``y = x * s``; ``bug`` selects a mistake in ``backward``."""
+class Scale(strategies.Scale):
+    """The shared ``y = x * s`` layer; ``bug`` selects a mistake in ``backward``."""
 
     def __init__(self, bug=None):
         super().__init__()
         self.bug = bug
 
-    def param_specs(self, n_in):
-        return [ParamSpec("s", (n_in,), penalized=False)]
-
-    def reset_parameters(self, rng):
-        self.params["s"][...] = rng.uniform(0.5, 1.5, self.n_in)
-
-    def forward(self, x, train=True):
-        self._ensure_built(x)
-        self._x = x if train else None
-        return x * self.params["s"]
-
     def backward(self, grad_out):
-        gs = np.sum(grad_out * self._x, axis=0)
+        grad_in = super().backward(grad_out)
         if self.bug == "param":
-            gs *= 1.01  # a 1% error in the parameter gradient
-        self.grads["s"][...] = gs
-        grad_in = grad_out * self.params["s"]
+            self.grads["s"] *= 1.01  # a 1% error in the parameter gradient
         if self.bug == "input":
-            grad_in = grad_in.copy()
             grad_in[-1, -1] += 1e-3  # one entry of the input gradient slightly off
         return grad_in
 

@@ -12,7 +12,6 @@ from nnlite import (
     Dense,
     Exp,
     Identity,
-    Layer,
     Logistic,
     ReLU,
     Sequential,
@@ -22,8 +21,7 @@ from nnlite import (
     gradcheck,
     train,
 )
-from nnlite.params import ParamSpec
-from tests.strategies import batches, dodge_kink, seeds
+from tests.strategies import Scale, batches, dodge_kink, seeds
 
 # name -> (factory, expected output width for input width n, input bounds)
 LAYERS = {
@@ -174,29 +172,7 @@ def test_activation_values_and_softmax_rows():
     np.testing.assert_allclose(Exp().forward(np.array([[0.0, 1.0]])), [[1.0, np.e]])
 
 
-# ----- a user-defined layer ----------------------------------------------------------------
-class Scale(Layer):
-    """A learnable element-wise scale ``y = x * s``, written the way the docs tell users to."""
-
-    def param_specs(self, n_in):
-        return [ParamSpec("s", (n_in,), penalized=False)]
-
-    def reset_parameters(self, rng):
-        self.params["s"][...] = rng.uniform(0.5, 1.5, self.n_in)
-
-    def forward(self, x, train=True):
-        self._ensure_built(x)
-        self._x = x if train else None
-        return x * self.params["s"]
-
-    def backward(self, grad_out):
-        np.sum(grad_out * self._x, axis=0, out=self.grads["s"])
-        return grad_out * self.params["s"]
-
-    def extra_repr(self):
-        return f"n={self.n_in}"
-
-
+# ----- a user-defined layer (tests.strategies.Scale) ---------------------------------------
 @given(x=batches(), seed=seeds)
 @settings(max_examples=20)
 def test_user_layer_passes_layer_check(x, seed):
