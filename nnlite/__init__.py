@@ -10,7 +10,7 @@ from .init import Constant, GlorotUniform, Zeros
 from .io import load, save
 from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
-from .network import Sequential
+from .models import Sequential
 from .optimizers import LBFGS, SGD, Adam, Optimizer
 from .training import History, train
 

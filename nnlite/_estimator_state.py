@@ -15,7 +15,7 @@ import numpy as np
 
 from . import io as nnlite_io
 from ._labels import LabelEncoding
-from .network import Sequential
+from .models import Sequential
 from .training import History
 
 _Y_TYPES = ("binary", "multiclass", "multilabel-indicator")

@@ -403,7 +403,7 @@ def _load_model(path):
 
 
 def _network_of(model):
-    from .network import Sequential
+    from .models import Sequential
 
     if isinstance(model, Sequential):
         return model
@@ -415,7 +415,7 @@ def _network_of(model):
 def predict_command(args, out=None):
     """``nnlite predict``: predictions (and probabilities) for every row of a CSV file."""
     out = sys.stdout if out is None else out  # looked up now: callers may redirect it
-    from .network import Sequential
+    from .models import Sequential
     from .tabular import ScaledModel
 
     model = _load_model(args.model)

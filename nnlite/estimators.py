@@ -24,7 +24,7 @@ from ._split import validation_split
 from .init import GlorotUniform, check_random_state
 from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, PoissonLoss, SquaredError
-from .network import Sequential
+from .models import Sequential
 from .optimizers import LBFGS, SGD, Adam
 from .training import History, train
 

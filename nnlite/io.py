@@ -71,7 +71,7 @@ import numpy as np
 
 from .init import Constant, GlorotUniform, Zeros
 from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
-from .network import Sequential
+from .models import Sequential
 
 __all__ = ["save", "load", "register_model_class", "get_state", "from_state",
            "ModelFileError", "FORMAT_NAME", "FORMAT_VERSION"]

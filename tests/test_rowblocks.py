@@ -8,8 +8,9 @@ import pytest
 from scipy import sparse
 
 import nnlite
-from nnlite import _accel, _rowblocks, _threads
+from nnlite import _accel, _threads
 from nnlite.layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
+from nnlite.models import _rowblocks
 from nnlite.network import Sequential
 
 DTYPES = [np.float64, np.float32]

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _accel
-from .layers import Dense, Identity, Logistic, ReLU, Tanh
+from .. import _accel
+from ..layers import Dense, Identity, Logistic, ReLU, Tanh
 
 _ELEMENTWISE = (Tanh, Logistic)
 

@@ -28,8 +28,8 @@ import functools
 import numpy as np
 from scipy import sparse
 
-from . import _threads
-from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh, add_bias_relu
+from .. import _threads
+from ..layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh, add_bias_relu
 
 #: Layers that treat every row on its own and that the blocked path knows how to
 #: run (subclasses may change that, so the exact classes).
@@ -72,7 +72,7 @@ def block_rows(net, x) -> int:
 
 def leaf_layers(net):
     """The layers of ``net`` with nested networks flattened, or None if one is not row-wise."""
-    from .network import Sequential  # network imports this module
+    from .sequential import Sequential  # sequential imports this module
 
     leaves = []
     for layer in net.layers:

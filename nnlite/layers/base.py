@@ -1,0 +1,197 @@
+"""The layer contract: the base class every layer (built-in or user-written) derives from.
+
+The contract every layer follows (and a user-written layer overrides):
+
+``param_specs(n_in)``
+    The trainable arrays the layer needs for input width ``n_in`` (default: none).
+``output_width(n_in)``
+    Width of the output for input width ``n_in`` (default: unchanged).
+``reset_parameters(rng)``
+    Fill ``self.params`` in place (default: nothing to fill).
+``forward(x, train=True)``
+    Return the output; when ``train`` is true, cache only what ``backward`` needs.
+``backward(grad_out)``
+    Return the gradient with respect to the input and *write* the gradients of
+    the parameters into the views ``self.grads[name]`` (never rebind them).
+    ``grad_out`` belongs to the layer after the call: it may be overwritten.
+
+A layer never allocates its parameters itself: :meth:`Layer.build` (for a layer
+used alone) or :class:`~nnlite.Sequential` (for a stack) hands it views into one
+flat buffer.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validation
+from ..init import check_random_state
+from ..params import ParamBuffer
+
+__all__ = ["Layer"]
+
+
+class Layer:
+    """Base class of every layer.
+
+    Subclasses override :meth:`forward` and :meth:`backward`, and, if they have
+    trainable arrays, :meth:`param_specs` and :meth:`reset_parameters` (plus
+    :meth:`output_width` if they change the width).
+
+    Attributes
+    ----------
+    n_in, n_out : int or None
+        Input and output widths, known once the layer is built.
+    params, grads : dict of str to ndarray
+        Views of the parameters and of their gradients (empty before building).
+    """
+
+    #: Set by layers whose ``backward`` accepts ``need_grad_in=False`` to skip
+    #: computing a gradient nobody will read (the first layer of a network).
+    can_skip_grad_in = False
+
+    #: Whether ``forward`` validates its input: true for a layer used on its own,
+    #: set to false by the network that feeds it (which validated the data once).
+    _checks_input = True
+
+    def __init__(self):
+        self.n_in = None
+        self.n_out = None
+        self.params = {}
+        self.grads = {}
+        self._own_buffer = None
+
+    # ----- the part a subclass overrides -------------------------------------------------
+    def param_specs(self, n_in: int) -> list:
+        """Trainable arrays needed for input width ``n_in``.
+
+        Returns
+        -------
+        list of :class:`~nnlite.params.ParamSpec`
+        """
+        return []
+
+    def output_width(self, n_in: int) -> int:
+        """Width of the output for an input of width ``n_in``."""
+        return n_in
+
+    def reset_parameters(self, rng: np.random.RandomState) -> None:
+        """Fill ``self.params`` in place with initial values drawn from ``rng``."""
+
+    def forward(self, x, train: bool = True):
+        """Output of the layer for ``x`` of shape ``(n_samples, n_in)``."""
+        raise NotImplementedError
+
+    def backward(self, grad_out):
+        """Gradient with respect to the input of the last ``forward(x, train=True)``."""
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        """Arguments shown inside ``repr(layer)``."""
+        return ""
+
+    # ----- the fast path a network takes ------------------------------------------------
+    # Sequential computes through these two methods.  ``owned``: the input is a work
+    # array nobody reads again, so the layer may overwrite it.  ``scratch``: the output
+    # may live in a buffer the layer reuses on its next call (only the network's own
+    # objective asks for that; public calls always get fresh arrays).  A user layer
+    # inherits defaults that fall back on its ``forward`` and ``backward``.
+    def _forward_fast(self, x, train, owned, scratch):
+        """``(output, output_owned)`` of ``forward(x, train)``."""
+        return self.forward(x, train), False
+
+    def _backward_fast(self, grad_out, need_grad_in, scratch):
+        """``backward(grad_out)``; ``None`` may be returned when ``need_grad_in`` is false."""
+        if not need_grad_in and self.can_skip_grad_in:
+            return self.backward(grad_out, need_grad_in=False)
+        return self.backward(grad_out)
+
+    def _buffer(self, key, shape, dtype):
+        """A work array of ``shape`` kept between calls (a prefix view when fewer rows)."""
+        ws = self.__dict__.get("_ws")
+        if ws is None:
+            ws = self._ws = {}
+        buf = ws.get(key)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:
+            return buf  # the common case: a full batch
+        if (buf is None or buf.dtype != dtype or buf.shape[1:] != shape[1:]
+                or buf.shape[0] < shape[0]):
+            buf = ws[key] = np.empty(shape, dtype)
+        return buf[:shape[0]]
+
+    def _drop_buffers(self):
+        """Free the work arrays (the training loop calls this when it ends)."""
+        self.__dict__.pop("_ws", None)
+
+    # ----- machinery ---------------------------------------------------------------------
+    @property
+    def built(self) -> bool:
+        """Whether the widths are known and the parameters bound."""
+        return self.n_in is not None
+
+    def _bind(self, n_in, params, grads):
+        self.n_in = int(n_in)
+        self.n_out = int(self.output_width(self.n_in))
+        self.params = params
+        self.grads = grads
+
+    def build(self, n_in: int, dtype=np.float64, random_state=None) -> Layer:
+        """Allocate and initialise the parameters of a layer used on its own.
+
+        Inside a :class:`~nnlite.Sequential` the network does this instead.
+
+        Parameters
+        ----------
+        n_in : int
+            Input width.
+        dtype : {numpy.float64, numpy.float32}, default=numpy.float64
+        random_state : None, int or numpy.random.RandomState, default=None
+
+        Returns
+        -------
+        self
+        """
+        buf = ParamBuffer([self.param_specs(int(n_in))], dtype)
+        self._own_buffer = buf
+        self._bind(n_in, buf.params[0], buf.grads[0])
+        self.reset_parameters(check_random_state(random_state))
+        return self
+
+    def _check_input(self, x):
+        """``x`` validated as the input of this layer used on its own."""
+        width = self.n_in if self.params else None  # activations take any width
+        return _validation.check_X(x, f"{type(self).__name__}.forward", n_features=width,
+                                   owner="the layer")
+
+    def _ensure_built(self, x):
+        if not self.built:
+            dtype = x.dtype if x.dtype == np.float32 else np.float64
+            self.build(x.shape[1], dtype=dtype)
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["params"] = state["grads"] = None  # views are rebuilt by the owner
+        state.pop("_ws", None)  # work arrays are re-created on demand
+        # (Sequential) these refer to layers and work arrays: found again when needed
+        for key in ("_relu_pairs", "_step_program", "_previous_x"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if self._own_buffer is not None:
+            self.params = self._own_buffer.params[0]
+            self.grads = self._own_buffer.grads[0]
+        elif self.params is None:
+            self.params, self.grads = {}, {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def _positive_int(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be a positive int; got {value!r}.")
+    if value < 1:
+        raise ValueError(f"{what} must be a positive int; got {value!r}.")
+    return int(value)
