@@ -26,7 +26,8 @@ bytes) with exactly these members:
 ``arrays/NAME.npy``
     One member per entry of ``"arrays"``: a float32 or float64 array in
     numpy's ``.npy`` format, all values finite.  An object that owns
-    parameters names them ``params/<name>`` below its path (a nested object
+    parameters names them ``params/<name>`` (its non-trainable state
+    ``state/<name>``) below its path (a nested object
     adds ``layers.<i>/``, ``weight_init/``... in front).
 
 A reader refuses a file whose major version is newer than its own and reads
@@ -216,6 +217,7 @@ def _owned_params(layer, config):
         # the layer still works on its own buffer (not rebound by an enclosing network)
         config["build"] = {"n_in": int(layer.n_in), "dtype": layer._own_buffer.dtype.name}
         arrays = {f"params/{k}": v for k, v in layer.params.items()}
+        arrays.update({f"state/{k}": v for k, v in layer.state.items()})
     return config, arrays
 
 
@@ -589,10 +591,12 @@ class _Reader:
             raise self.fail(f"{where}: dtype must be float32 or float64; got {dtype!r}.")
         try:
             specs = layer.param_specs(n_in)
+            state_specs = layer.state_specs(n_in)
             layer.output_width(n_in)
         except (TypeError, ValueError) as exc:
             raise self.fail(f"{where}: the saved widths are inconsistent ({exc})") from None
         expected = {f"params/{s.name}": tuple(s.shape) for s in specs}
+        expected.update({f"state/{s.name}": tuple(s.shape) for s in state_specs})
         for key in arrays:
             if key not in expected:
                 raise self.fail(f"{where}: unexpected parameter array {key!r} for the declared "
@@ -610,6 +614,8 @@ class _Reader:
         layer.build(n_in, dtype=np.dtype(dtype), random_state=np.random.RandomState(0))
         for name, view in layer.params.items():
             view[...] = arrays.pop(f"params/{name}")
+        for name, view in layer.state.items():
+            view[...] = arrays.pop(f"state/{name}")
         return layer
 
 

@@ -6,6 +6,10 @@ operations and L-BFGS sees the vector it needs without packing.  Layers only
 ever receive *views* into the two buffers; the buffers are never reallocated
 after binding, so a view handed out once stays valid.
 
+Non-trainable state (such as a normalisation layer's running statistics) lives
+in a third flat vector of the same kind: saved, loaded and rolled back with the
+parameters, but never seen by the optimizer or the L2 penalty.
+
 Penalized parameters (weights) of all layers come first, then the others
 (biases).  That layout keeps the L2 penalty one contiguous slice and matches
 the packing scikit-learn uses for L-BFGS, whose iterates depend on it.
@@ -51,7 +55,10 @@ class ParamBuffer:
     specs : list of list of ParamSpec
         ``specs[k]`` declares the arrays of owner ``k``.
     dtype : numpy dtype, default=float64
-        Floating dtype of both buffers.
+        Floating dtype of the buffers.
+    state_specs : list of list of ParamSpec, optional
+        ``state_specs[k]`` declares the non-trainable arrays of owner ``k``
+        (``penalized`` is ignored for them).
 
     Attributes
     ----------
@@ -63,11 +70,26 @@ class ParamBuffer:
         ``theta[:n_penalized]`` holds every penalized array.
     params, grads : list of dict
         Per owner, name -> view of ``theta`` / ``grad`` with the declared shape.
+    state : ndarray of shape (n_state,)
+        All non-trainable arrays (empty when no owner declares any).
+    states : list of dict
+        Per owner, name -> view of ``state``.
     """
 
-    def __init__(self, specs, dtype=np.float64):
+    def __init__(self, specs, dtype=np.float64, state_specs=None):
         self.specs = [list(s) for s in specs]
         self.dtype = np.dtype(dtype)
+        if state_specs is None:
+            state_specs = [[] for _ in self.specs]
+        self.state_specs = [list(s) for s in state_specs]
+        self.state_offsets, start = [], 0
+        for owner_specs in self.state_specs:
+            offsets = {}
+            for spec in owner_specs:
+                offsets[spec.name] = (start, start + spec.size, tuple(spec.shape))
+                start += spec.size
+            self.state_offsets.append(offsets)
+        self.state = np.zeros(start, dtype=self.dtype)
         self.offsets = []  # per owner: name -> (start, stop, shape)
         layout = [{} for _ in self.specs]
         start = 0
@@ -91,6 +113,7 @@ class ParamBuffer:
     def _make_views(self):
         self.params = [self._views(self.theta, o) for o in self.offsets]
         self.grads = [self._views(self.grad, o) for o in self.offsets]
+        self.states = [self._views(self.state, o) for o in self.state_offsets]
 
     @staticmethod
     def _views(flat, offsets):
@@ -102,8 +125,14 @@ class ParamBuffer:
 
     def __getstate__(self):
         return {"specs": self.specs, "dtype": self.dtype, "offsets": self.offsets,
-                "n_penalized": self.n_penalized, "theta": self.theta, "grad": self.grad}
+                "n_penalized": self.n_penalized, "theta": self.theta, "grad": self.grad,
+                "state_specs": self.state_specs, "state_offsets": self.state_offsets,
+                "state": self.state}
 
     def __setstate__(self, state):
+        if "state" not in state:  # pickled before non-trainable state existed
+            state = dict(state, state_specs=[[] for _ in state["specs"]],
+                         state_offsets=[{} for _ in state["specs"]],
+                         state=np.zeros(0, state["dtype"]))
         self.__dict__.update(state)
         self._make_views()

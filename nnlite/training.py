@@ -37,6 +37,8 @@ class History:
         Highest validation score.
     best_theta : ndarray or None
         Parameters at the best validation score.
+    best_state : ndarray or None
+        Non-trainable state (running statistics) at the best validation score.
     no_improvement_count : int
         Consecutive epochs without improvement by ``tol``.
     t : int
@@ -54,6 +56,7 @@ class History:
     best_loss: float = np.inf
     best_validation_score: float = -np.inf
     best_theta: np.ndarray | None = None
+    best_state: np.ndarray | None = None
     no_improvement_count: int = 0
     t: int = 0
     n_iter: int = 0
@@ -137,6 +140,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     if sample_weight is not None:
         sample_weight = sample_weight.astype(net.dtype, copy=False)
     start = net.theta.copy()  # a failed run puts these back
+    start_state = net.state_vector.copy()
     try:
         # A diverging run overflows; it ends in the clear errors below, not in numpy warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -161,6 +165,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
             )
     except BaseException:
         net.set_theta(start)
+        net.state_vector[...] = start_state
         raise
     return history
 
@@ -315,6 +320,8 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
         warnings.warn("Training interrupted by user.", stacklevel=3)
     if validation_data is not None and history.best_theta is not None:
         net.set_theta(history.best_theta)
+        if history.best_state is not None:
+            net.state_vector[...] = history.best_state
 
 
 def _track_loss(history, tol):
@@ -340,6 +347,7 @@ def _track_validation(net, history, value, tol, verbose):
     if value > history.best_validation_score:
         history.best_validation_score = value
         history.best_theta = net.theta.copy()
+        history.best_state = net.state_vector.copy()
 
 
 def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):

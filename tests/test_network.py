@@ -1,10 +1,12 @@
 """Sequential: building, shapes, the flat parameter vector and its per-layer views."""
 
+import copy
 import pickle
 
 import numpy as np
 import pytest
 
+import nnlite
 from nnlite import (
     Dense,
     Identity,
@@ -17,6 +19,7 @@ from nnlite import (
     SquaredError,
     Tanh,
 )
+from nnlite.params import ParamSpec
 
 
 def test_shape_inference_at_first_forward():
@@ -225,3 +228,91 @@ def test_a_layer_cannot_serve_twice():
     Sequential([d], random_state=0).build(4)
     with pytest.raises(ValueError, match=r"layers\[0\] \(Dense\) is already built"):
         Sequential([d, Tanh()])
+
+
+# ----- non-trainable state (the part of the layer contract running statistics use) ---------
+class _RunningMean(nnlite.Layer):
+    """Adds a bias; keeps the running mean of its inputs as state (a user-written layer)."""
+
+    def param_specs(self, n_in):
+        return [ParamSpec("b", (n_in,), penalized=False)]
+
+    def state_specs(self, n_in):
+        return [ParamSpec("mean", (n_in,)), ParamSpec("count", (1,))]
+
+    def reset_parameters(self, rng):
+        self.params["b"][...] = rng.uniform(-1, 1, self.n_in)
+        self.state["mean"][...] = 0.0
+        self.state["count"][...] = 0.0
+
+    def forward(self, x, train=True):
+        if train:
+            n = self.state["count"][0]
+            self.state["mean"][...] = (n * self.state["mean"] + x.sum(0)) / (n + len(x))
+            self.state["count"][0] = n + len(x)
+        return x + self.params["b"]
+
+    def backward(self, grad_out):
+        self.grads["b"][...] = grad_out.sum(0)
+        return grad_out
+
+    def __nnlite_getstate__(self):  # the network saves the parameters and the state
+        return {}, {}
+
+    @classmethod
+    def __nnlite_setstate__(cls, config, arrays):
+        return cls()
+
+
+nnlite.io.register_model_class(_RunningMean, "tests._RunningMean")
+
+
+def _stateful_net():
+    return Sequential([Dense(3), _RunningMean(), Tanh(), Dense(1)], n_in=2, random_state=0)
+
+
+def test_state_lives_in_one_flat_vector_beside_theta():
+    net = _stateful_net()
+    assert net.state_vector.shape == (3 + 1,)
+    assert set(net.named_state()) == {"1.mean", "1.count"}
+    x = np.arange(8.0).reshape(4, 2)
+    theta = net.theta.copy()
+    h = net.layers[0].forward(x)
+    net.forward(x)
+    np.testing.assert_array_equal(net.named_state()["1.mean"], h.mean(0))
+    assert np.shares_memory(net.layers[1].state["mean"], net.state_vector)
+    np.testing.assert_array_equal(net.theta, theta)  # state is not a parameter
+    net.predict(x)  # prediction mode leaves the state alone
+    np.testing.assert_array_equal(net.named_state()["1.count"], [4.0])
+
+
+def test_state_survives_pickle_astype_and_save(tmp_path):
+    net = _stateful_net()
+    net.forward(np.ones((3, 2)))
+    state = net.state_vector.copy()
+    for other in (pickle.loads(pickle.dumps(net)), copy.deepcopy(net)):
+        np.testing.assert_array_equal(other.state_vector, state)
+        assert np.shares_memory(other.layers[1].state["mean"], other.state_vector)
+    nnlite.save(net, tmp_path / "m.nnlite")
+    loaded = nnlite.load(tmp_path / "m.nnlite")
+    np.testing.assert_array_equal(loaded.state_vector, state)
+    np.testing.assert_array_equal(loaded.theta, net.theta)
+    f32 = copy.deepcopy(net).astype(np.float32)
+    np.testing.assert_array_equal(f32.state_vector, state.astype(np.float32))
+    assert np.shares_memory(f32.layers[1].state["mean"], f32.state_vector)
+
+
+def test_failed_training_restores_the_state():
+    net = _stateful_net()
+    net.forward(np.ones((3, 2)))
+    state, theta = net.state_vector.copy(), net.theta.copy()
+    X = np.random.RandomState(0).normal(size=(20, 2))
+
+    def fail(*args):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        nnlite.train(net, X, X[:, :1], nnlite.SquaredError(), nnlite.SGD(), epochs=3,
+                     batch_size=5, callback=fail, random_state=0)
+    np.testing.assert_array_equal(net.state_vector, state)
+    np.testing.assert_array_equal(net.theta, theta)

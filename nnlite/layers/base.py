@@ -6,10 +6,17 @@ The contract every layer follows (and a user-written layer overrides):
     The trainable arrays the layer needs for input width ``n_in`` (default: none).
 ``output_width(n_in)``
     Width of the output for input width ``n_in`` (default: unchanged).
+``state_specs(n_in)``
+    The non-trainable arrays the layer keeps (default: none), such as running
+    statistics: saved, loaded and rolled back with the parameters, but neither
+    trained nor penalized.  The layer updates them itself, in place, during
+    ``forward(x, train=True)``.
 ``reset_parameters(rng)``
-    Fill ``self.params`` in place (default: nothing to fill).
+    Fill ``self.params`` (and ``self.state``) in place (default: nothing to fill).
 ``forward(x, train=True)``
-    Return the output; when ``train`` is true, cache only what ``backward`` needs.
+    Return the output.  ``train`` is the mode: true while training (cache only
+    what ``backward`` needs; layers such as dropout behave differently), false
+    for predictions (cache nothing).
 ``backward(grad_out)``
     Return the gradient with respect to the input and *write* the gradients of
     the parameters into the views ``self.grads[name]`` (never rebind them).
@@ -17,7 +24,7 @@ The contract every layer follows (and a user-written layer overrides):
 
 A layer never allocates its parameters itself: :meth:`Layer.build` (for a layer
 used alone) or :class:`~nnlite.Sequential` (for a stack) hands it views into one
-flat buffer.
+flat buffer, and the state arrays views into another.
 """
 
 from __future__ import annotations
@@ -44,6 +51,8 @@ class Layer:
         Input and output widths, known once the layer is built.
     params, grads : dict of str to ndarray
         Views of the parameters and of their gradients (empty before building).
+    state : dict of str to ndarray
+        Views of the non-trainable arrays (empty unless :meth:`state_specs` declares some).
     """
 
     #: Set by layers whose ``backward`` accepts ``need_grad_in=False`` to skip
@@ -59,6 +68,7 @@ class Layer:
         self.n_out = None
         self.params = {}
         self.grads = {}
+        self.state = {}
         self._own_buffer = None
 
     # ----- the part a subclass overrides -------------------------------------------------
@@ -68,6 +78,16 @@ class Layer:
         Returns
         -------
         list of :class:`~nnlite.params.ParamSpec`
+        """
+        return []
+
+    def state_specs(self, n_in: int) -> list:
+        """Non-trainable arrays kept for input width ``n_in`` (running statistics and the like).
+
+        Returns
+        -------
+        list of :class:`~nnlite.params.ParamSpec`
+            ``penalized`` is ignored: state is never trained nor penalized.
         """
         return []
 
@@ -129,11 +149,12 @@ class Layer:
         """Whether the widths are known and the parameters bound."""
         return self.n_in is not None
 
-    def _bind(self, n_in, params, grads):
+    def _bind(self, n_in, params, grads, state=None):
         self.n_in = int(n_in)
         self.n_out = int(self.output_width(self.n_in))
         self.params = params
         self.grads = grads
+        self.state = {} if state is None else state
 
     def build(self, n_in: int, dtype=np.float64, random_state=None) -> Layer:
         """Allocate and initialise the parameters of a layer used on its own.
@@ -151,9 +172,9 @@ class Layer:
         -------
         self
         """
-        buf = ParamBuffer([self.param_specs(int(n_in))], dtype)
+        buf = ParamBuffer([self.param_specs(int(n_in))], dtype, [self.state_specs(int(n_in))])
         self._own_buffer = buf
-        self._bind(n_in, buf.params[0], buf.grads[0])
+        self._bind(n_in, buf.params[0], buf.grads[0], buf.states[0])
         self.reset_parameters(check_random_state(random_state))
         return self
 
@@ -171,6 +192,7 @@ class Layer:
     def __getstate__(self):
         state = self.__dict__.copy()
         state["params"] = state["grads"] = None  # views are rebuilt by the owner
+        state["state"] = None
         state.pop("_ws", None)  # work arrays are re-created on demand
         # (Sequential) these refer to layers and work arrays: found again when needed
         for key in ("_relu_pairs", "_step_program", "_previous_x"):
@@ -182,8 +204,11 @@ class Layer:
         if self._own_buffer is not None:
             self.params = self._own_buffer.params[0]
             self.grads = self._own_buffer.grads[0]
+            self.state = self._own_buffer.states[0]
         elif self.params is None:
             self.params, self.grads = {}, {}
+        if self.__dict__.get("state") is None:  # views rebuilt by the owner, or an old pickle
+            self.state = {}
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"

@@ -99,13 +99,22 @@ class Sequential(Layer):
             width = int(layer.output_width(width))
         return specs
 
+    def state_specs(self, n_in):
+        specs, width = [], int(n_in)
+        for i, layer in enumerate(self.layers):
+            specs += [ParamSpec(f"{i}.{s.name}", s.shape, False)
+                      for s in layer.state_specs(width)]
+            width = int(layer.output_width(width))
+        return specs
+
     def output_width(self, n_in):
         for layer in self.layers:
             n_in = int(layer.output_width(n_in))
         return n_in
 
-    def _bind(self, n_in, params, grads):
-        super()._bind(n_in, params, grads)
+    def _bind(self, n_in, params, grads, state=None):
+        state = {} if state is None else state
+        super()._bind(n_in, params, grads, state)
         self._relu_pairs = None
         self.__dict__.pop("_step_program", None)  # it holds views of the old parameters
         self.__dict__.pop("_previous_x", None)
@@ -114,7 +123,8 @@ class Sequential(Layer):
             prefix = f"{i}."
             mine = {k[len(prefix):]: v for k, v in params.items() if k.startswith(prefix)}
             their = {k[len(prefix):]: v for k, v in grads.items() if k.startswith(prefix)}
-            layer._bind(width, mine, their)
+            kept = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+            layer._bind(width, mine, their, kept)
             layer._checks_input = False  # the network validates its input once, at its entry
             width = layer.n_out
 
@@ -153,11 +163,12 @@ class Sequential(Layer):
         self._check_built()
         if dtype == self.dtype:
             return self
-        theta = self.theta
-        buf = ParamBuffer([self.param_specs(self.n_in)], dtype)
-        buf.theta[...] = theta
+        old = self._own_buffer
+        buf = ParamBuffer([self.param_specs(self.n_in)], dtype, [self.state_specs(self.n_in)])
+        buf.theta[...] = old.theta
+        buf.state[...] = old.state
         self._own_buffer = buf
-        self._bind(self.n_in, buf.params[0], buf.grads[0])
+        self._bind(self.n_in, buf.params[0], buf.grads[0], buf.states[0])
         self.dtype = dtype
         return self
 
@@ -193,6 +204,16 @@ class Sequential(Layer):
         self._check_built()
         return self._own_buffer.n_penalized
 
+    @property
+    def state_vector(self) -> np.ndarray:
+        """All non-trainable arrays as one flat vector (a view; empty if no layer keeps state).
+
+        State such as running statistics is saved, loaded and restored with
+        :attr:`theta`, but the optimizer and the L2 penalty never see it.
+        """
+        self._check_built()
+        return self._own_buffer.state
+
     def set_theta(self, values) -> None:
         """Copy ``values`` into the flat parameter vector (never rebinding it)."""
         values = np.asarray(values)
@@ -207,6 +228,12 @@ class Sequential(Layer):
         self._check_built()
         return {f"{i}.{name}": view for i, layer in enumerate(self.layers)
                 for name, view in layer.params.items()}
+
+    def named_state(self) -> dict:
+        """Per-layer views of the non-trainable arrays, keyed like :meth:`named_parameters`."""
+        self._check_built()
+        return {f"{i}.{name}": view for i, layer in enumerate(self.layers)
+                for name, view in layer.state.items()}
 
     def named_gradients(self) -> dict:
         """Per-layer gradient views, keyed like :meth:`named_parameters`."""
@@ -431,5 +458,6 @@ class Sequential(Layer):
 
     def __setstate__(self, state):
         super().__setstate__(state)
-        if self.built and self.params:
-            self._bind(self.n_in, self.params, self.grads)
+        if self.built and self._own_buffer is not None:  # a nested network: its owner rebinds
+            buf = self._own_buffer
+            self._bind(self.n_in, buf.params[0], buf.grads[0], buf.states[0])
