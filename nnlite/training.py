@@ -9,15 +9,17 @@ this loop and reproduce scikit-learn's numbers.
 
 from __future__ import annotations
 
+import time
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import _threads, _validation, exceptions
+from .callbacks import Callback, _FunctionCallback, get_learning_rate
 from .init import check_random_state
 
-__all__ = ["History", "train"]
+__all__ = ["History", "TrainingRun", "train"]
 
 
 @dataclass
@@ -49,6 +51,19 @@ class History:
         Objective at the end of the last call.
     stopped : bool
         Whether the last call stopped on the ``tol`` criterion.
+    validation_loss_curve : list of float
+        Validation loss after each epoch when validation data is given: the
+        objective of ``loss_and_grad`` on the validation set (mean loss plus the
+        L2 term over its size), so it compares with ``loss_curve``.
+    learning_rates : list of float
+        The optimizer's base learning rate at the end of each epoch (the
+        scheduled rate, before per-parameter scaling such as Adam's correction).
+    epoch_times : list of float
+        Seconds each epoch took (validation included).
+    logs : dict
+        The figures of the current epoch, as callbacks read them: ``epoch``
+        (counted from 1 within the call), ``loss``, ``val_loss``, ``val_score``,
+        ``lr``, ``time``; in ``on_batch_end`` also ``batch`` and ``batch_size``.
     """
 
     loss_curve: list = field(default_factory=list)
@@ -62,12 +77,16 @@ class History:
     n_iter: int = 0
     loss: float | None = None
     stopped: bool = False
+    validation_loss_curve: list = field(default_factory=list)
+    learning_rates: list = field(default_factory=list)
+    epoch_times: list = field(default_factory=list)
+    logs: dict = field(default_factory=dict)
 
 
 def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
           shuffle=True, random_state=None, sample_weight=None, tol=None,
           n_iter_no_change=10, validation_data=None, score=None, history=None,
-          incremental=False, verbose=False, callback=None):
+          incremental=False, verbose=False, callback=None, callbacks=None):
     """Train ``net`` on ``(X, y)``: minibatch epochs, or full-batch L-BFGS.
 
     Parameters
@@ -111,6 +130,11 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
         Print one line per epoch.
     callback : callable ``callback(net, history) -> bool``, optional
         Called after every epoch; returning True stops training.
+    callbacks : list of Callback, optional
+        Hooks called around epochs and batches (:mod:`nnlite.callbacks`).  A
+        callback stops the run by setting ``net.stop_training = True``.  When an
+        ``EarlyStopping`` is among them, it decides which weights the run ends
+        with (the best validation score is then not restored by the loop).
 
     Returns
     -------
@@ -127,51 +151,175 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     >>> h.loss_curve[-1] < h.loss_curve[0]
     True
     """
-    X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data = (
-        _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
-                          tol, n_iter_no_change, validation_data, score, callback, incremental))
-    rng = check_random_state(random_state)
-    history = History() if history is None else history
-    if not net.built:
-        dtype = net.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
-        net.build(X.shape[1], dtype=dtype, random_state=rng)
-    if not optimizer.stochastic:  # the minibatch loop casts batch by batch: no full copy
-        y = y.astype(net.dtype, copy=False)
-    if sample_weight is not None:
-        sample_weight = sample_weight.astype(net.dtype, copy=False)
-    start = net.theta.copy()  # a failed run puts these back
-    start_state = net.state_vector.copy()
-    try:
-        # A diverging run overflows; it ends in the clear errors below, not in numpy warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            if optimizer.stochastic:
-                _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size,
-                                  epochs, shuffle, sample_weight, tol, n_iter_no_change,
-                                  validation_data, score, incremental, verbose, callback)
-            else:
-                _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight,
-                             verbose)
-        if not np.isfinite(net.theta).all():
-            raise ValueError(
-                "Solver produced non-finite parameter weights. The input data may"
-                " contain large values and need to be preprocessed."
-            )
-        if history.loss is not None and not np.isfinite(history.loss):
-            raise ValueError(
-                f"train: the training loss is {history.loss} although the weights are finite: "
-                "the targets or inputs hold values too large for this loss, or the output "
-                "layer does not suit it (PoissonLoss needs positive outputs: end the network "
-                "in Exp). Scale the data or change the output layer."
-            )
-    except BaseException:
-        net.set_theta(start)
-        net.state_vector[...] = start_state
-        raise
-    return history
+
+    run = TrainingRun(net, X, y, loss, optimizer, alpha=alpha, batch_size=batch_size,
+                      epochs=epochs, shuffle=shuffle, random_state=random_state,
+                      sample_weight=sample_weight, tol=tol, n_iter_no_change=n_iter_no_change,
+                      validation_data=validation_data, score=score, history=history,
+                      incremental=incremental, verbose=verbose, callback=callback,
+                      callbacks=callbacks)
+    return run.execute()
+
+
+class TrainingRun:
+    """One call of :func:`train`: the network, the data, the settings and the history.
+
+    Every part of the loop reads the run, and so does every callback
+    (``callback.run``): the presets, :func:`train` and the command line all
+    drive this one loop.  Build it through :func:`train`; the arguments are
+    those of :func:`train` (validated here once, before anything changes).
+
+    Attributes
+    ----------
+    net : Sequential
+        The network being trained.
+    loss : Loss
+    optimizer : Optimizer
+    history : History
+    callbacks : list of Callback
+    estimator : object or None
+        The preset whose ``fit`` runs the loop (set by the preset).
+    epochs : int
+        The most epochs this call runs.
+    validation : tuple (X_val, y_val, w_val) or None
+    """
+
+    def __init__(self, net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
+                 shuffle=True, random_state=None, sample_weight=None, tol=None,
+                 n_iter_no_change=10, validation_data=None, score=None, history=None,
+                 incremental=False, verbose=False, callback=None, callbacks=None,
+                 estimator=None):
+        (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data,
+         callbacks) = _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight,
+                                        batch_size, epochs, tol, n_iter_no_change,
+                                        validation_data, score, callback, callbacks, incremental)
+        self.net, self.X, self.y, self.loss, self.optimizer = net, X, y, loss, optimizer
+        self.alpha, self.batch_size, self.epochs, self.shuffle = alpha, batch_size, epochs, shuffle
+        self.sample_weight, self.tol, self.n_iter_no_change = sample_weight, tol, n_iter_no_change
+        self.score, self.incremental, self.verbose = score, incremental, verbose
+        self.rng = check_random_state(random_state)
+        self.history = History() if history is None else history
+        self.estimator = estimator
+        self.validation = None
+        if validation_data is not None:
+            X_val, y_val, *rest = validation_data
+            self.validation = (X_val, y_val, rest[0] if rest else None)
+        if callback is not None:
+            callbacks = [*callbacks, _FunctionCallback(callback)]
+        self.callbacks = callbacks
+        for cb in callbacks:
+            cb._check_run(self)
+
+    def execute(self) -> History:
+        """Train; on failure put the parameters and state back and re-raise.
+
+        Returns
+        -------
+        History
+        """
+        net, history = self.net, self.history
+        if not net.built:
+            X = self.X[0] if isinstance(self.X, (list, tuple)) else self.X
+            dtype = net.dtype or (np.float32 if X.dtype == np.float32 else np.float64)
+            net.build(X.shape[1], dtype=dtype, random_state=self.rng)
+        if not self.optimizer.stochastic:  # the minibatch loop casts batch by batch
+            self.y = self.y.astype(net.dtype, copy=False)
+        if self.sample_weight is not None:
+            self.sample_weight = self.sample_weight.astype(net.dtype, copy=False)
+        start = net.theta.copy()  # a failed run puts these back
+        start_state = net.state_vector.copy()
+        net.stop_training = False
+        try:
+            for cb in self.callbacks:
+                cb.run = self
+                cb.on_train_begin(net, history)
+            # A diverging run overflows; it ends in the clear errors below, not in numpy warnings.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                try:
+                    if self.optimizer.stochastic:
+                        _train_stochastic(self)
+                    else:
+                        _train_lbfgs(self)
+                finally:
+                    for cb in self.callbacks:
+                        cb.on_train_end(net, history)
+            _check_finite(net, history)
+        except BaseException:
+            net.set_theta(start)
+            net.state_vector[...] = start_state
+            raise
+        finally:
+            net.__dict__.pop("stop_training", None)
+            for cb in self.callbacks:
+                cb.run = None
+        return history
+
+    # ----- per-epoch bookkeeping ----------------------------------------------------------
+    def _validate(self):
+        """Score and validation loss of the network on the validation data.
+
+        One forward pass serves both, unless a custom ``score(net, X_val, y_val,
+        w_val)`` runs its own (a score object may offer ``from_output(output,
+        y_val, w_val)`` instead, and ``loss_target``: ``y_val`` in the loss's
+        format, without which a custom score's run has no validation loss).
+        """
+        net, loss = self.net, self.loss
+        X_val, y_val, w_val = self.validation
+        score, target = self.score, self._y_val_loss
+        from_output = getattr(score, "from_output", None)
+        out = None
+        if score is None or from_output is not None or target is not None:
+            out = net._forward(X_val, False)
+        if score is None:
+            value = loss._value(out, target, w_val)
+            return -value, self._with_penalty(value)
+        score_value = (from_output(out, y_val, w_val) if from_output is not None
+                       else score(net, X_val, y_val, w_val))
+        if target is None:
+            return score_value, None
+        return score_value, self._with_penalty(loss._value(out, target, w_val))
+
+    def _with_penalty(self, value):
+        # the objective of loss_and_grad on the validation set taken as one batch
+        net, alpha, (X_val, _, w_val) = self.net, self.alpha, self.validation
+        if not alpha:
+            return float(value)
+        s = X_val.shape[0] if w_val is None else w_val.sum()
+        w = net.theta[:net.n_penalized]
+        return float(value + (0.5 * alpha) * net._squared_norm_by_layer(w) / s)
+
+    def _prepare_validation_target(self):
+        """``y_val`` in the loss's format, or None where no validation loss can be had."""
+        if self.validation is None:
+            return None
+        if self.score is None:
+            y_val = self.validation[1]
+        else:
+            y_val = getattr(self.score, "loss_target", None)
+            if y_val is None:
+                return None
+        target = self.loss.prepare_target(y_val, self.net.n_out)
+        return np.asarray(target).astype(self.net.dtype, copy=False)
+
+
+def _check_finite(net, history):
+    if not np.isfinite(net.theta).all():
+        raise ValueError(
+            "Solver produced non-finite parameter weights. The input data may"
+            " contain large values and need to be preprocessed."
+        )
+    if history.loss is not None and not np.isfinite(history.loss):
+        raise ValueError(
+            f"train: the training loss is {history.loss} although the weights are finite: "
+            "the targets or inputs hold values too large for this loss, or the output "
+            "layer does not suit it (PoissonLoss needs positive outputs: end the network "
+            "in Exp). Scale the data or change the output layer."
+        )
 
 
 def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
-                      tol, n_iter_no_change, validation_data, score, callback, incremental):
+                      tol, n_iter_no_change, validation_data, score, callback, callbacks,
+                      incremental):
     """Validate every argument of :func:`train` once, before anything changes."""
     if not getattr(optimizer, "stochastic", True):
         given = [name for name, value in (("validation_data", validation_data),
@@ -202,38 +350,49 @@ def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_si
     for name, f in (("score", score), ("callback", callback)):
         if f is not None and not callable(f):
             raise TypeError(f"train: {name} must be callable or None; got {f!r}.")
-    return X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data
+    if callbacks is None:
+        callbacks = []
+    elif isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError("train: callbacks must be a list of nnlite Callback objects; got "
+                        f"{type(callbacks).__name__}.")
+    else:
+        for i, cb in enumerate(callbacks):
+            if not isinstance(cb, Callback):
+                raise TypeError(f"train: callbacks[{i}] must be an nnlite Callback (see "
+                                f"nnlite.callbacks); got {type(cb).__name__}.")
+        callbacks = list(callbacks)
+    return (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change,
+            validation_data, callbacks)
 
 
-def _default_score(loss, alpha):
-    def score(net, X_val, y_val, w_val):
-        return -loss._value(net._forward(X_val, False), y_val, w_val)
-    return score
-
-
-def _train_stochastic(net, X, y, loss, optimizer, rng, history, alpha, batch_size, *args):
-    step_work = min(batch_size, X.shape[0]) * max(net.n_penalized, 1)
+def _train_stochastic(run):
+    net = run.net
+    step_work = min(run.batch_size, run.X.shape[0]) * max(net.n_penalized, 1)
     try:
         with _threads.blas_threads_for(step_work):
-            _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_size, *args)
+            _stochastic_epochs(run)
     finally:
         net._drop_buffers()
 
 
-def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_size, epochs,
-                       shuffle, sample_weight, tol, n_iter_no_change, validation_data, score,
-                       incremental, verbose, callback):
-    if not incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
+def _overrides(cb, hook):
+    return getattr(type(cb), hook) is not getattr(Callback, hook)
+
+
+def _stochastic_epochs(run):
+    net, X, y, loss, optimizer, history = (run.net, run.X, run.y, run.loss, run.optimizer,
+                                           run.history)
+    alpha, rng, sample_weight, tol = run.alpha, run.rng, run.sample_weight, run.tol
+    if not run.incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
         optimizer.init(net.theta)
         optimizer._nnlite_theta_size = net.theta.size
-    if validation_data is not None:
-        X_val, y_val, *rest = validation_data
-        w_val = rest[0] if rest else None
-        if score is None:
-            score = _default_score(loss, alpha)
-            y_val = loss.prepare_target(y_val, net.n_out).astype(net.dtype, copy=False)
+    run._y_val_loss = run._prepare_validation_target()
+    callbacks = run.callbacks
+    epoch_hooks = [cb for cb in callbacks if _overrides(cb, "on_epoch_begin")]
+    batch_hooks = [cb for cb in callbacks if _overrides(cb, "on_batch_end")]
+    restore_best = not any(cb.restores_weights for cb in callbacks)
     n = X.shape[0]
-    bs = int(np.clip(batch_size, 1, n))
+    bs = int(np.clip(run.batch_size, 1, n))
     idx = np.arange(n)
     theta = net.theta
     loss_and_grad = net._loss_and_grad  # unchecked: train() validated the data once
@@ -252,19 +411,25 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
     full = (xbuf, ybuf, yraw, wbuf, cbuf)
     history.n_iter = 0
     history.stopped = False
+    logs = history.logs = {}
     try:
-        for _ in range(epochs):
-            if shuffle:
+        for epoch in range(1, run.epochs + 1):
+            began = time.perf_counter()
+            logs.clear()
+            logs["epoch"] = epoch
+            for cb in epoch_hooks:
+                cb.on_epoch_begin(net, history)
+            if run.shuffle:
                 perm = np.arange(n)
                 rng.shuffle(perm)
                 idx = idx[perm]
             acc = 0.0
             for start in range(0, n, bs):
                 stop = min(start + bs, n)
-                if shuffle:  # gather the batch into the same arrays every time
+                if run.shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
                     # full batches pass the very same arrays, which lets the network
-                    # replay a recorded step (see _program)
+                    # replay a recorded step (see models/_program)
                     xo, yo, yr, wo, co = full if m == bs else [
                         None if a is None else a[:m] for a in full]
                     xb = X[rows] if xbuf is None else X.take(rows, 0, xo, "clip")
@@ -287,38 +452,55 @@ def _stochastic_epochs(net, X, y, loss, optimizer, rng, history, alpha, batch_si
                 value, grad = loss_and_grad(xb, yb, loss, alpha, w, codes=cb)
                 acc += value * (stop - start)
                 optimizer.step(theta, grad)
+                if batch_hooks:
+                    logs["batch"], logs["batch_size"], logs["batch_loss"] = (
+                        start // bs + 1, stop - start, float(value))
+                    for hook in batch_hooks:
+                        hook.on_batch_end(net, history)
             history.n_iter += 1
             history.loss = float(acc / n)
             history.t += n
             history.loss_curve.append(history.loss)
-            if verbose:
+            logs["loss"] = history.loss
+            if run.verbose:
                 print("Iteration %d, loss = %.8f" % (history.n_iter, history.loss))
-            if validation_data is not None:
-                _track_validation(net, history, score(net, X_val, y_val, w_val), tol, verbose)
+            if run.validation is not None:
+                score_value, val_loss = run._validate()
+                history.validation_loss_curve.append(val_loss)
+                logs["val_loss"], logs["val_score"] = val_loss, score_value
+                _track_validation(net, history, score_value, tol, run.verbose)
             else:
                 _track_loss(history, tol)
             optimizer.iteration_ends(history.t)
-            if tol is not None and history.no_improvement_count > n_iter_no_change:
-                what = ("Validation score" if validation_data is not None else "Training loss")
+            stop_training = False
+            if tol is not None and history.no_improvement_count > run.n_iter_no_change:
+                what = ("Validation score" if run.validation is not None else "Training loss")
                 msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-                    what, tol, n_iter_no_change)
-                if optimizer.trigger_stopping(msg, verbose):
-                    history.stopped = True
-                    break
-                history.no_improvement_count = 0
-            if callback is not None and callback(net, history):
+                    what, tol, run.n_iter_no_change)
+                if optimizer.trigger_stopping(msg, run.verbose):
+                    history.stopped = stop_training = True
+                else:
+                    history.no_improvement_count = 0
+            rate = get_learning_rate(optimizer)
+            history.learning_rates.append(rate)
+            logs["lr"] = rate
+            logs["time"] = time.perf_counter() - began
+            history.epoch_times.append(logs["time"])
+            if stop_training:
                 break
-            if incremental:
+            for hook in callbacks:
+                hook.on_epoch_end(net, history)
+            if net.stop_training or run.incremental:
                 break
-            if tol is not None and history.n_iter == epochs:
+            if tol is not None and history.n_iter == run.epochs:
                 exceptions.warn(
                     exceptions.ConvergenceWarning,
                     "Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                    "optimization hasn't converged yet." % epochs,
+                    "optimization hasn't converged yet." % run.epochs,
                 )
     except KeyboardInterrupt:
-        warnings.warn("Training interrupted by user.", stacklevel=3)
-    if validation_data is not None and history.best_theta is not None:
+        warnings.warn("Training interrupted by user.", stacklevel=4)
+    if restore_best and run.validation is not None and history.best_theta is not None:
         net.set_theta(history.best_theta)
         if history.best_state is not None:
             net.state_vector[...] = history.best_state
@@ -350,10 +532,12 @@ def _track_validation(net, history, value, tol, verbose):
         history.best_state = net.state_vector.copy()
 
 
-def _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
+def _train_lbfgs(run):
+    net, X = run.net, run.X
     try:
         with _threads.blas_threads_for(X.shape[0] * max(net.n_penalized, 1)):
-            _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose)
+            _lbfgs(net, X, run.y, run.loss, run.optimizer, run.history, run.alpha,
+                   run.sample_weight, run.verbose)
     finally:
         net._drop_buffers()
 
@@ -380,4 +564,4 @@ def _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
                      f"(max_iter={optimizer.maxiter}).")
         text += ("\nYou might also want to scale the data as shown in:\n"
                  "    https://scikit-learn.org/stable/modules/preprocessing.html")
-        exceptions.warn(exceptions.ConvergenceWarning, text, stacklevel=4)
+        exceptions.warn(exceptions.ConvergenceWarning, text, stacklevel=5)
