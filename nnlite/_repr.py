@@ -224,13 +224,17 @@ def _cut_middle(text: str, n_char_max: int) -> str:
     return text
 
 
-def _sklearn_changed_only() -> bool:
-    """scikit-learn's ``print_changed_only`` setting when scikit-learn is loaded, else True."""
+def _sklearn_setting(name: str, default):
+    """scikit-learn's global setting ``name`` if scikit-learn is loaded, else ``default``.
+
+    Users set ``print_changed_only`` and ``display`` through scikit-learn for all their
+    estimators; nnlite follows them without importing scikit-learn.
+    """
     sklearn = sys.modules.get("sklearn")
     try:
-        return bool(sklearn.get_config()["print_changed_only"])
+        return sklearn.get_config()[name]
     except Exception:
-        return True
+        return default
 
 
 def _answer_sklearn_printer(est, frame):
@@ -276,7 +280,8 @@ def estimator_repr(self, N_CHAR_MAX: int = _N_CHAR_MAX) -> str:  # noqa: N803 (s
     nested = _answer_sklearn_printer(self, sys._getframe(1))
     if nested is not None:
         return nested
-    return _cut_middle(_Printer(_sklearn_changed_only()).pformat(self), N_CHAR_MAX)
+    printer = _Printer(changed_only=bool(_sklearn_setting("print_changed_only", True)))
+    return _cut_middle(printer.pformat(self), N_CHAR_MAX)
 
 
 _Printer._dispatch[estimator_repr] = _Printer._pprint_estimator
@@ -347,17 +352,22 @@ class _HTMLFragment:
     _repr_html_ = _repr_html_inner
 
 
-def repr_html(self) -> str:
+def _html_wanted() -> bool:
+    return _sklearn_setting("display", "diagram") != "text"
+
+
+def repr_html(self) -> str | None:
     """HTML shown by notebooks: the class name, fitted or not, and every parameter.
 
     Changed parameters are marked (class ``user-set``, in bold); values are escaped.
 
     Returns
     -------
-    str
-        A self-contained ``<div>`` (inline CSS, no script).
+    str or None
+        A self-contained ``<div>`` (inline CSS, no script); None (the notebook then prints
+        the repr) under scikit-learn's ``set_config(display="text")``.
     """
-    return estimator_html(self)
+    return estimator_html(self) if _html_wanted() else None
 
 
 def repr_mimebundle(self, include=None, exclude=None, **kwargs) -> dict:
@@ -366,9 +376,13 @@ def repr_mimebundle(self, include=None, exclude=None, **kwargs) -> dict:
     Returns
     -------
     dict
-        ``{"text/plain": repr(self), "text/html": self._repr_html_()}``.
+        ``{"text/plain": repr(self), "text/html": self._repr_html_()}``; only ``text/plain``
+        under scikit-learn's ``set_config(display="text")``.
     """
-    return {"text/plain": repr(self), "text/html": estimator_html(self)}
+    bundle = {"text/plain": repr(self)}
+    if _html_wanted():
+        bundle["text/html"] = estimator_html(self)
+    return bundle
 
 
 def get_params_html(self, deep: bool = True, doc_link: str = "") -> _HTMLFragment:

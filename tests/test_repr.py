@@ -1,8 +1,10 @@
 """The printed estimator and its HTML display, with scikit-learn 1.9.1 as the reference."""
 
 import html
+import itertools
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -183,6 +185,24 @@ def test_mimebundle_has_the_text_fallback():
     assert set(bundle) == {"text/plain", "text/html"}
     assert bundle["text/plain"] == repr(est) == repr(skl.MLPClassifier(**est.get_params()))
     _parse(bundle["text/html"])
+    with sklearn.config_context(display="text"):  # as scikit-learn's estimators then do
+        assert est._repr_mimebundle_() == {"text/plain": repr(est)}
+        assert est._repr_html_() is None
+        assert set(skl.MLPClassifier()._repr_mimebundle_()) == {"text/plain"}
+
+
+def test_the_printed_forms_in_the_presets_page_are_what_prints():
+    page = (Path(__file__).resolve().parents[1] / "docs" / "presets.md").read_text()
+
+    def printed(call):  # the comment lines under ``print(call)`` in the page
+        lines = page.split(f"print({call})\n", 1)[1].splitlines()
+        return "\n".join(ln[2:] for ln in itertools.takewhile(
+            lambda ln: ln.startswith("# "), lines))
+
+    clf = MLPClassifier(solver="lbfgs", alpha=1e-5, hidden_layer_sizes=(5, 2), random_state=1)
+    assert printed("clf") == repr(clf)
+    pipe = make_pipeline(StandardScaler(), clf.set_params(max_iter=500))
+    assert printed("pipe") == repr(pipe)
 
 
 def test_inside_scikit_learns_html_display_of_a_pipeline():
