@@ -141,6 +141,17 @@ class _Printer(pprint.PrettyPrinter):
     def format(self, obj, context, maxlevels, level):
         return _safe_repr(obj, context, maxlevels, level, self._changed_only)
 
+    def _format(self, obj, stream, indent, allowance, context, level):
+        # pprint picks a layout by the type's __repr__; scikit-learn's estimators (a value
+        # a user may set) are laid out like nnlite's, as scikit-learn's printer does
+        if _laid_out_as_estimator(obj) and id(obj) not in context \
+                and len(self._repr(obj, context, level)) > self._width - indent - allowance:
+            context[id(obj)] = 1
+            self._pprint_estimator(obj, stream, indent, allowance, context, level + 1)
+            del context[id(obj)]
+            return
+        super()._format(obj, stream, indent, allowance, context, level)
+
     def _pprint_estimator(self, obj, stream, indent, allowance, context, level):
         name = type(obj).__name__
         stream.write(name + "(")
@@ -284,7 +295,11 @@ def estimator_repr(self, N_CHAR_MAX: int = _N_CHAR_MAX) -> str:  # noqa: N803 (s
     return _cut_middle(printer.pformat(self), N_CHAR_MAX)
 
 
-_Printer._dispatch[estimator_repr] = _Printer._pprint_estimator
+def _laid_out_as_estimator(obj) -> bool:
+    """Whether ``obj`` prints with nnlite's or scikit-learn's estimator ``__repr__``."""
+    r = type(obj).__repr__
+    return r is estimator_repr or (getattr(r, "__qualname__", None) == "BaseEstimator.__repr__"
+                                   and getattr(r, "__module__", None) == "sklearn.base")
 
 
 # ----- HTML display ------------------------------------------------------------------------------

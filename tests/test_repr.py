@@ -78,6 +78,20 @@ def test_long_values_wrap_as_in_scikit_learn():
     assert "..." in long and long == repr(skl.MLPClassifier(hidden_layer_sizes=sizes))
 
 
+def test_estimators_as_parameter_values_print_as_in_scikit_learn():
+    kw = dict(hidden_layer_sizes=(5, 2), solver="lbfgs", max_iter=300, random_state=1,
+              learning_rate="adaptive")
+    for outer, inner in [(MLPClassifier, MLPRegressor), (MLPClassifier, skl.MLPRegressor)]:
+        ours = outer(alpha=inner(**kw), tol=[inner(**kw)] * 3, epsilon=outer(alpha=inner()))
+        theirs = skl.MLPClassifier(alpha=skl.MLPRegressor(**kw), tol=[skl.MLPRegressor(**kw)] * 3,
+                                   epsilon=skl.MLPClassifier(alpha=skl.MLPRegressor()))
+        assert repr(ours) == repr(theirs)
+        assert "\n" + " " * 33 + "learning_rate='adaptive'" in repr(ours)
+    ours, theirs = MLPClassifier(), skl.MLPClassifier()
+    ours.alpha, theirs.alpha = ours, theirs  # a cycle prints as pprint's recursion marker
+    assert repr(ours).replace(str(id(ours)), "ID") == repr(theirs).replace(str(id(theirs)), "ID")
+
+
 def test_print_changed_only_setting_of_scikit_learn_is_honoured():
     kwargs = dict(alpha=1e-5, hidden_layer_sizes=(5, 2))
     with sklearn.config_context(print_changed_only=False):
