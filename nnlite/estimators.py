@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from . import _accel, _checks, _estimator_state, exceptions
+from . import _accel, _checks, _estimator_state, _repr, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
@@ -214,21 +214,11 @@ class _BaseMLP:
             setattr(self, key, value)
         return self
 
-    def __repr__(self):
-        defaults = {p.name: p.default for p in inspect.signature(type(self).__init__)
-                    .parameters.values() if p.name != "self"}
-        changed = []
-        for name in self._get_param_names():
-            value, default = getattr(self, name), defaults.get(name)
-            same = value is default
-            if not same:
-                try:
-                    same = bool(np.all(value == default)) and type(value) is type(default)
-                except Exception:
-                    same = False
-            if not same:
-                changed.append(f"{name}={value!r}")
-        return f"{type(self).__name__}({', '.join(changed)})"
+    # printed as scikit-learn prints; HTML for notebooks and scikit-learn's diagrams
+    __repr__ = _repr.estimator_repr
+    _repr_html_ = _repr.repr_html
+    _repr_mimebundle_ = _repr.repr_mimebundle
+    _get_params_html = _repr.get_params_html
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "network_")

@@ -237,3 +237,30 @@ def junk(draw):
         if dtype == "object":
             return base.astype(object)
         return base.astype(dtype)
+
+
+# ----- hyperparameter values for the printed estimator ------------------------------------------
+_SHARED_STATE = np.random.RandomState(0)  # one object, so both printers see the same repr
+
+
+def param_values(max_len=40):
+    """Values a hyperparameter may hold: the valid kinds and anything else a user can set.
+
+    Numbers of every size (``1e-05``, ``nan``, numpy scalars), strings short and long (long
+    ones make :mod:`pprint` split them), tuples, lists and arrays short and long (over 30
+    items sequences are cut), dicts, sets, ``None``, booleans and a ``RandomState``.
+    """
+    scalar = st.one_of(
+        st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from([1e-05, 1e-4, 0.0001, 1e-8, 0.999, 15000, np.nan, None, True, False]),
+        st.text(max_size=max_len * 3), st.sampled_from(["lbfgs", "adam", "invscaling"]),
+        st.integers(0, 2**32 - 1).map(np.int64), st.floats(-1e6, 1e6).map(np.float64),
+        st.just(_SHARED_STATE))
+    ints = st.integers(1, 1000)
+    return st.one_of(
+        scalar,
+        st.lists(ints, max_size=max_len).map(tuple), st.lists(ints, max_size=max_len),
+        st.lists(ints, min_size=1, max_size=max_len).map(np.array),
+        st.dictionaries(st.text(max_size=8), scalar, max_size=6),
+        st.frozensets(ints, max_size=max_len // 2),
+        st.lists(st.text(max_size=30), max_size=6).map(tuple))
