@@ -4,6 +4,15 @@ from . import gradcheck
 from . import tabular as _tabular  # noqa: F401  (registers ScaledModel with nnlite.load)
 from ._config import show_config
 from ._threads import get_blas_threads, set_blas_threads
+from .callbacks import (
+    Callback,
+    CSVLogger,
+    EarlyStopping,
+    LearningRateScheduler,
+    ModelCheckpoint,
+    ProgressBar,
+    ReduceLROnPlateau,
+)
 from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
@@ -23,6 +32,8 @@ __all__ = [
     "Optimizer", "SGD", "Adam", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
     "train", "History",
+    "Callback", "EarlyStopping", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau",
+    "LearningRateScheduler", "CSVLogger",
     "MLPClassifier", "MLPRegressor",
     "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
     "gradcheck",
