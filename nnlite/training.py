@@ -383,6 +383,7 @@ def _stochastic_epochs(run):
     net, X, y, loss, optimizer, history = (run.net, run.X, run.y, run.loss, run.optimizer,
                                            run.history)
     alpha, rng, sample_weight, tol = run.alpha, run.rng, run.sample_weight, run.tol
+    shuffle = run.shuffle
     if not run.incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
         optimizer.init(net.theta)
         optimizer._nnlite_theta_size = net.theta.size
@@ -419,14 +420,14 @@ def _stochastic_epochs(run):
             logs["epoch"] = epoch
             for cb in epoch_hooks:
                 cb.on_epoch_begin(net, history)
-            if run.shuffle:
+            if shuffle:
                 perm = np.arange(n)
                 rng.shuffle(perm)
                 idx = idx[perm]
             acc = 0.0
             for start in range(0, n, bs):
                 stop = min(start + bs, n)
-                if run.shuffle:  # gather the batch into the same arrays every time
+                if shuffle:  # gather the batch into the same arrays every time
                     rows, m = idx[start:stop], stop - start
                     # full batches pass the very same arrays, which lets the network
                     # replay a recorded step (see models/_program)
