@@ -478,6 +478,7 @@ class _BaseMLP:
     def _validate_X_for_fit(self, X, reset):
         _checks.check_feature_names(self, X, reset=reset)
         X = _checks.check_X(X, type(self).__name__)
+        _checks.check_scale(X, type(self).__name__)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
@@ -686,8 +687,8 @@ class MLPClassifier(_BaseMLP):
         if self._labels.y_type_ == "multilabel-indicator":
             return {}
         codes = y[:, 0].astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
-        names = self.classes_ if y.shape[1] > 1 else (
-            np.array([False, True]) if len(self.classes_) < 2 else self.classes_)
+        # a binary split sees the 0/1 column, whose classes scikit-learn names 'False', 'True'
+        names = self.classes_ if y.shape[1] > 1 else np.array(["False", "True"])
         return {"strata": codes, "strata_names": names}
 
     def _validation_target(self, y_val):

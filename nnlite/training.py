@@ -152,7 +152,11 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."
             )
-        if history.loss is not None and not np.isfinite(history.loss):
+        # With validation data the network now holds the best validated weights, which
+        # are finite, so a diverged last epoch is no reason to refuse them (scikit-learn
+        # since 1.6 returns them too); without, there is no finite state to return.
+        restored = validation_data is not None and history.best_theta is not None
+        if not restored and history.loss is not None and not np.isfinite(history.loss):
             raise ValueError(
                 f"train: the training loss is {history.loss} although the weights are finite: "
                 "the targets or inputs hold values too large for this loss, or the output "

@@ -1,0 +1,193 @@
+"""Code written against scikit-learn's MLP runs unchanged on nnlite (issue 10, items 1-5).
+
+scikit-learn 1.9.1 itself is the reference in every test: same data, seeds and
+hyperparameters, then the attributes, messages or returned types are compared.
+"""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import nnlite
+
+sklearn = pytest.importorskip("sklearn")
+if sklearn.__version__ != "1.9.1":  # pragma: no cover - the test extra pins it
+    pytest.skip("parity is specified against scikit-learn 1.9.1", allow_module_level=True)
+
+from sklearn import neural_network as skl  # noqa: E402
+from sklearn.datasets import load_iris  # noqa: E402
+
+IRIS_X, IRIS_Y = load_iris(return_X_y=True)
+RNG = np.random.RandomState(3)
+X = RNG.normal(size=(60, 4))
+Y_BIN = (X[:, 0] + X[:, 1] > 0).astype(int)
+Y3 = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5)
+Y_REG = X[:, 0] - 2 * X[:, 1]
+
+
+def _quietly(action):
+    """Run ``action()`` with the warnings of a diverging run silenced (scikit-learn's too)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return action()
+
+
+def _assert_same_after_fit(ours, theirs):
+    """Every attribute scikit-learn sets by a stochastic fit, compared (NaN equal to NaN)."""
+    for name in ("n_iter_", "t_", "n_outputs_", "n_layers_", "out_activation_",
+                 "n_features_in_", "_no_improvement_count", "best_loss_",
+                 "best_validation_score_"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    for name in ("loss_curve_", "validation_scores_"):
+        a, b = getattr(ours, name), getattr(theirs, name)
+        assert all(isinstance(v, float) for v in a), name
+        np.testing.assert_array_equal(np.array(a), np.array(b), err_msg=name)
+    np.testing.assert_array_equal(ours.loss_, theirs.loss_)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+
+
+# ----- 1. a diverging fit with early stopping keeps the best validated weights ---------------
+DIVERGING = {
+    # the issue's example: R^2 turns NaN once the predictions overflow
+    "regressor": ("MLPRegressor", IRIS_X, IRIS_Y,
+                  dict(hidden_layer_sizes=100, activation="identity", solver="sgd",
+                       learning_rate_init=1, max_iter=20, early_stopping=True,
+                       random_state=0)),
+    # a binary classifier (string labels) whose training loss turns NaN at epoch 33
+    "classifier": ("MLPClassifier", IRIS_X * 1e3,
+                   np.array(["no", "yes"])[(IRIS_Y == 2).astype(int)],
+                   dict(hidden_layer_sizes=(20,), activation="identity", solver="sgd",
+                        learning_rate_init=10, max_iter=40, n_iter_no_change=100,
+                        early_stopping=True, random_state=0)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DIVERGING))
+def test_diverging_fit_with_early_stopping_finishes_as_sklearn(case):
+    cls_name, X_, y_, params = DIVERGING[case]
+    theirs = _quietly(lambda: getattr(skl, cls_name)(**params).fit(X_, y_))
+    ours = _quietly(lambda: getattr(nnlite, cls_name)(**params).fit(X_, y_))
+    assert not np.isfinite(theirs.loss_curve_[-1])  # the case does diverge
+    _assert_same_after_fit(ours, theirs)
+    assert all(np.isfinite(w).all() for w in ours.coefs_ + ours.intercepts_)
+    assert [type(v) for v in ours.validation_scores_] == [
+        type(v) for v in theirs.validation_scores_]
+    if case == "regressor":
+        last = ours.validation_scores_[-1]
+        assert type(last) is float and np.isnan(last)
+    np.testing.assert_array_equal(ours.predict(X_), theirs.predict(X_))
+
+
+def test_diverging_fit_without_early_stopping_still_refused():
+    # no validated state to fall back on: the clear error stays, the model is untouched
+    params = dict(DIVERGING["regressor"][3], early_stopping=False, max_iter=10)
+    reg = nnlite.MLPRegressor(**params)
+    with pytest.raises(ValueError, match="non-finite parameter weights|loss is"):
+        _quietly(lambda: reg.fit(IRIS_X, IRIS_Y))
+    assert not hasattr(reg, "coefs_")
+    with pytest.raises(ValueError):
+        _quietly(lambda: skl.MLPRegressor(**params).fit(IRIS_X, IRIS_Y))
+
+
+# ----- 2. the stratified split's error message ----------------------------------------------
+@pytest.mark.parametrize("labels", [[0, 1], [1, 0], ["a", "b"], ["b", "a"], [True, False],
+                                    [-3.0, 2.0]], ids=repr)
+def test_stratified_split_error_message_equals_sklearns(labels):
+    y = np.array([labels[0]] * 19 + [labels[1]])
+    Xs = X[:20]
+    params = dict(early_stopping=True, max_iter=5, random_state=0)
+    with pytest.raises(ValueError) as theirs:
+        skl.MLPClassifier(**params).fit(Xs, y)
+    assert "Classes with too few members are:" in str(theirs.value)
+    with pytest.raises(ValueError) as ours:
+        nnlite.MLPClassifier(**params).fit(Xs, y)
+    assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize("labels", [[5, 7, 9], ["x", "y", "z"]], ids=repr)
+def test_multiclass_split_error_message_uses_sklearns_wording(labels):
+    # scikit-learn does not stratify multiclass targets (nnlite does, docs/differences.md);
+    # the message is that of scikit-learn's stratified splitter on the same labels
+    from sklearn.model_selection import StratifiedShuffleSplit
+
+    y = np.array([labels[0]] * 10 + [labels[1]] * 9 + [labels[2]])
+    with pytest.raises(ValueError) as theirs:
+        next(StratifiedShuffleSplit(test_size=0.1, random_state=0).split(X[:20], y))
+    with pytest.raises(ValueError) as ours:
+        nnlite.MLPClassifier(early_stopping=True, max_iter=5).fit(X[:20], y)
+    assert str(ours.value) == str(theirs.value)
+    # one member per class on the validation side is too few for three classes
+    y = np.array([labels[0]] * 10 + [labels[1]] * 5 + [labels[2]] * 5)
+    with pytest.raises(ValueError) as theirs:
+        next(StratifiedShuffleSplit(test_size=0.1, random_state=0).split(X[:20], y))
+    with pytest.raises(ValueError) as ours:
+        nnlite.MLPClassifier(early_stopping=True, max_iter=5).fit(X[:20], y)
+    assert str(ours.value) == str(theirs.value) == (
+        "The test_size = 2 should be greater or equal to the number of classes = 3")
+
+
+# ----- 3. features too large for the network ---------------------------------------------
+OVERFLOW = "too large for the network.*Scale the features"
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("cls_name,y", [("MLPClassifier", Y3), ("MLPRegressor", Y_REG)])
+def test_huge_features_are_refused_and_the_model_kept(cls_name, y, solver):
+    est = getattr(nnlite, cls_name)(hidden_layer_sizes=(5,), solver=solver, max_iter=5,
+                                    random_state=0)
+    _quietly(lambda: est.fit(X, y))
+    before = {k: pickle.dumps(v) for k, v in vars(est).items() if k != "network_"}
+    theta = est.network_.theta.copy()
+    prediction = est.predict(X)
+    with pytest.raises(ValueError, match=OVERFLOW):
+        est.fit(X * 1e300, y)
+    if solver != "lbfgs":
+        with pytest.raises(ValueError, match=OVERFLOW):
+            est.partial_fit(X * 1e300, y)
+        with pytest.raises(ValueError, match=OVERFLOW):  # a sparse block as well
+            est.partial_fit(sp.csr_matrix(X * 1e300), y)
+    assert {k: pickle.dumps(v) for k, v in vars(est).items() if k != "network_"} == before
+    np.testing.assert_array_equal(est.network_.theta, theta)
+    np.testing.assert_array_equal(est.predict(X), prediction)
+    # an unfitted estimator stays unfitted
+    fresh = getattr(nnlite, cls_name)(solver=solver)
+    with pytest.raises(ValueError, match=OVERFLOW):
+        fresh.fit(X * 1e300, y)
+    assert not hasattr(fresh, "n_features_in_")
+
+
+def test_huge_features_overflow_in_sklearn():
+    # what nnlite refuses: scikit-learn's classifier returns after an overflow in the
+    # squares of Adam's second moment, and its regressor ends in non-finite weights
+    with pytest.warns(RuntimeWarning, match="overflow encountered in square"):
+        _quietly_except_overflow(
+            lambda: skl.MLPClassifier(random_state=0, max_iter=5).fit(X * 1e300, Y3))
+    with pytest.raises(ValueError, match="non-finite parameter weights"):
+        _quietly(lambda: skl.MLPRegressor(random_state=0, max_iter=5).fit(X * 1e300, Y_REG))
+
+
+def _quietly_except_overflow(action):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warnings.filterwarnings("always", "overflow", RuntimeWarning)
+        return action()
+
+
+def test_scale_limit_depends_on_dtype_only():
+    # just under the limit trains (finite weights), just over is refused; float32 has its own
+    limit64, limit32 = np.sqrt(np.finfo(np.float64).max), np.sqrt(np.finfo(np.float32).max)
+    big = X / np.abs(X).max()
+    with pytest.raises(ValueError, match=r"up to 1\.8e\+154.*above 1\.34e\+154"):
+        nnlite.MLPRegressor(max_iter=1).fit(big * 1.8e154, Y_REG)
+    with pytest.raises(ValueError, match=r"in float32 .* above 1\.84e\+19"):
+        nnlite.MLPRegressor(max_iter=1).fit((big * limit32 * 1.01).astype(np.float32), Y_REG)
+    reg = _quietly(lambda: nnlite.MLPRegressor(solver="lbfgs", max_iter=1, random_state=0)
+                   .fit((big * 1e19).astype(np.float32), Y_REG))
+    assert reg.coefs_[0].dtype == np.float64
+    assert limit64 > 1e154
