@@ -15,6 +15,7 @@ import inspect
 import numbers
 
 import numpy as np
+from scipy import sparse
 
 from . import _accel, _checks, _estimator_state, exceptions
 from . import io as nnlite_io
@@ -659,10 +660,11 @@ class MLPClassifier(_BaseMLP):
 
     def _validate_input(self, X, y, incremental, reset):
         X = self._validate_X_for_fit(X, reset)
+        sparse_y = sparse.issparse(y)
         y = _checks.check_y(y, type(self).__name__, numeric=False)
         _checks.check_consistent_length(X, y)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._labels = LabelEncoding().fit(y)
+            self._labels = LabelEncoding().fit(y, sparse_input=sparse_y)
             self.classes_ = self._labels.classes_
         else:
             classes = unique_labels(y) if y.ndim == 1 else np.arange(y.shape[1])
@@ -692,10 +694,10 @@ class MLPClassifier(_BaseMLP):
         return {"strata": codes, "strata_names": names}
 
     def _validation_target(self, y_val):
-        return self._labels.inverse_transform(y_val.astype(float))
+        return self._labels.inverse_transform(y_val.astype(float), dense=True)
 
     def _predict_from(self, output):
-        return self._labels.inverse_transform(output)
+        return self._labels.inverse_transform(output, dense=True)
 
     def predict(self, X):
         """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) for multilabel)."""

@@ -191,3 +191,46 @@ def test_scale_limit_depends_on_dtype_only():
                    .fit((big * 1e19).astype(np.float32), Y_REG))
     assert reg.coefs_[0].dtype == np.float64
     assert limit64 > 1e154
+
+
+# ----- 5. sparse multilabel targets ---------------------------------------------------------
+Y_MULTI = (X[:, :3] > 0).astype(int)
+
+
+@pytest.mark.parametrize("fmt", ["csr_matrix", "csc_matrix", "coo_matrix", "csr_array",
+                                 "lil_matrix"])
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_sparse_multilabel_target_predicts_sparse_as_sklearn(fmt, solver, tmp_path):
+    y = getattr(sp, fmt)(Y_MULTI)
+    params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=20, random_state=0)
+    theirs = _quietly(lambda: skl.MLPClassifier(**params).fit(X, y))
+    ours = _quietly(lambda: nnlite.MLPClassifier(**params).fit(X, y))
+    expected, got = theirs.predict(X), ours.predict(X)
+    assert type(got) is type(expected) is sp.csr_matrix
+    assert (got.format, got.dtype, got.shape) == (expected.format, expected.dtype,
+                                                 expected.shape)
+    assert (got != expected).nnz == 0
+    assert ours.score(X, y) == theirs.score(X, y)
+    assert type(ours.predict_proba(X)) is type(theirs.predict_proba(X)) is np.ndarray
+    # dense targets still predict dense arrays
+    assert type(_quietly(lambda: nnlite.MLPClassifier(**params).fit(X, Y_MULTI))
+                .predict(X)) is np.ndarray
+    # the model keeps returning sparse predictions after pickling and nnlite.save/load
+    assert sp.issparse(pickle.loads(pickle.dumps(ours)).predict(X))
+    nnlite.save(ours, tmp_path / "m.nnl")
+    loaded = nnlite.load(tmp_path / "m.nnl")
+    assert type(loaded.predict(X)) is sp.csr_matrix
+    assert (loaded.predict(X) != got).nnz == 0
+
+
+def test_sparse_multilabel_target_partial_fit_and_early_stopping():
+    y = sp.csr_matrix(Y_MULTI)
+    theirs = skl.MLPClassifier((6,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    ours = nnlite.MLPClassifier((6,), random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+    assert type(ours.predict(X)) is type(theirs.predict(X)) is sp.csr_matrix
+    assert (ours.predict(X) != theirs.predict(X)).nnz == 0
+    params = dict(hidden_layer_sizes=(6,), early_stopping=True, max_iter=15, random_state=0)
+    theirs = _quietly(lambda: skl.MLPClassifier(**params).fit(X, y))
+    ours = _quietly(lambda: nnlite.MLPClassifier(**params).fit(X, y))
+    assert ours.validation_scores_ == theirs.validation_scores_
+    assert type(ours.predict(X)) is sp.csr_matrix
