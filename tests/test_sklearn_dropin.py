@@ -234,3 +234,204 @@ def test_sparse_multilabel_target_partial_fit_and_early_stopping():
     ours = _quietly(lambda: nnlite.MLPClassifier(**params).fit(X, y))
     assert ours.validation_scores_ == theirs.validation_scores_
     assert type(ours.predict(X)) is sp.csr_matrix
+
+
+# ----- 4. private state that code written for scikit-learn reads and writes -----------------
+SCHEDULES = {
+    "sgd-constant": dict(solver="sgd"),
+    "sgd-invscaling": dict(solver="sgd", learning_rate="invscaling", learning_rate_init=0.1),
+    "sgd-adaptive": dict(solver="sgd", learning_rate="adaptive", learning_rate_init=0.05,
+                         tol=0.1, n_iter_no_change=2),
+    "adam": dict(solver="adam"),
+}
+
+
+@pytest.mark.parametrize("schedule", sorted(SCHEDULES))
+def test_optimizer_learning_rate_is_the_current_rate(schedule):
+    seen = []
+    for module in (skl, nnlite):
+        est = module.MLPRegressor(hidden_layer_sizes=(5,), random_state=0, max_iter=30,
+                                  **SCHEDULES[schedule])
+        rates = []
+        for _ in range(25):
+            est.partial_fit(X, Y_REG)
+            rates.append(est._optimizer.learning_rate)
+        _quietly(lambda: est.fit(X, Y_REG))  # noqa: B023 - called at once
+        rates += [est._optimizer.learning_rate, est._optimizer.learning_rate_init]
+        seen.append(rates)
+    theirs, ours = seen
+    assert ours == theirs
+    assert [type(r) for r in ours[:-1]] == [type(r) for r in theirs[:-1]]
+    if schedule != "sgd-constant":  # the rate did move
+        assert len(set(ours[:25])) > 1
+
+
+def test_setting_the_learning_rate_between_partial_fits_acts_as_in_sklearn():
+    models = []
+    for module in (skl, nnlite):
+        est = module.MLPRegressor(hidden_layer_sizes=(5,), solver="sgd", random_state=0)
+        est.partial_fit(X, Y_REG)
+        est._optimizer.learning_rate = 0.02
+        assert est._optimizer.learning_rate == 0.02
+        est.partial_fit(X, Y_REG)
+        est.partial_fit(X, Y_REG)
+        models.append(est)
+    theirs, ours = models
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert ours._optimizer.lr_schedule == theirs._optimizer.lr_schedule == "constant"
+    assert ours._optimizer.momentum == theirs._optimizer.momentum
+
+
+def _hand_set_state(n_out, out_activation, **extra):
+    """What code written for scikit-learn assigns before its first partial_fit."""
+    rng = np.random.RandomState(1)
+    state = dict(coefs_=[rng.randn(4, 5), rng.randn(5, n_out)],
+                 intercepts_=[rng.randn(5), rng.randn(n_out)],
+                 n_layers_=3, out_activation_=out_activation, t_=0, loss_curve_=[],
+                 _no_improvement_count=0, best_loss_=np.inf)
+    state.update(extra)
+    return {k: v for k, v in state.items() if v is not None}  # None: left unset
+
+
+def _from_hand_set_state(module, cls_name, state, calls, **params):
+    est = getattr(module, cls_name)(**params)
+    for name, value in state.items():
+        setattr(est, name, value)
+    for method, args, kwargs in calls:
+        getattr(est, method)(*args, **kwargs)
+    return est
+
+
+def _binarizer():
+    from sklearn.preprocessing import LabelBinarizer
+
+    return LabelBinarizer().fit([0, 1, 2])
+
+
+HAND_SET = {
+    "regressor-partial_fit": ("MLPRegressor", lambda: _hand_set_state(1, "identity"),
+                              [("partial_fit", (X, Y_REG), {})] * 3, {}),
+    "classifier-classes": ("MLPClassifier", lambda: _hand_set_state(3, "softmax"),
+                           [("partial_fit", (X, Y3), {"classes": [0, 1, 2]}),
+                            ("partial_fit", (X, Y3), {})], {}),
+    "classifier-binarizer": ("MLPClassifier",
+                             lambda: _hand_set_state(3, "softmax", classes_=np.arange(3),
+                                                     _label_binarizer=_binarizer()),
+                             [("partial_fit", (X, Y3), {})] * 2, {}),
+    "regressor-warm-fit": ("MLPRegressor", lambda: _hand_set_state(1, "identity"),
+                           [("fit", (X, Y_REG), {})], dict(warm_start=True, max_iter=15)),
+}
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("case", sorted(HAND_SET))
+def test_hand_set_weights_are_trained_from_as_in_sklearn(case, solver):
+    cls_name, state, calls, params = HAND_SET[case]
+    # hidden_layer_sizes disagrees with the hand-set weights: both follow the weights
+    params = dict(params, hidden_layer_sizes=(7,), solver=solver, random_state=0)
+    theirs_state, ours_state = state(), state()
+    theirs = _quietly(lambda: _from_hand_set_state(skl, cls_name, theirs_state, calls,
+                                                   **params))
+    ours = _quietly(lambda: _from_hand_set_state(nnlite, cls_name, ours_state, calls,
+                                                 **params))
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert ours.loss_curve_ == theirs.loss_curve_
+    assert (ours.t_, ours.n_iter_, ours.best_loss_) == (theirs.t_, theirs.n_iter_,
+                                                       theirs.best_loss_)
+    assert ours.loss_curve_ is ours_state["loss_curve_"]  # appended to, as scikit-learn does
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_hand_set_weights_with_lbfgs_warm_start():
+    params = dict(hidden_layer_sizes=(5,), solver="lbfgs", warm_start=True, max_iter=20,
+                  random_state=0)
+    calls = [("fit", (X, Y_REG), {})]
+    def state():  # scikit-learn writes into the lists it is given: one each
+        return {k: v for k, v in _hand_set_state(1, "identity").items()
+                if k in ("coefs_", "intercepts_", "n_layers_", "out_activation_")}
+    theirs = _quietly(lambda: _from_hand_set_state(skl, "MLPRegressor", state(), calls,
+                                                   **params))
+    ours = _quietly(lambda: _from_hand_set_state(nnlite, "MLPRegressor", state(), calls,
+                                                 **params))
+    assert ours.loss_ == theirs.loss_ and ours.n_iter_ == theirs.n_iter_
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("missing", ["intercepts_", "n_layers_", "out_activation_", "t_",
+                                     "loss_curve_", "best_loss_"])
+def test_hand_set_state_missing_an_attribute_is_named(missing):
+    state = _hand_set_state(1, "identity")
+    state.pop(missing)
+    calls = [("partial_fit", (X, Y_REG), {})]
+    with pytest.raises(AttributeError):  # scikit-learn fails deep inside, on some attribute
+        _from_hand_set_state(skl, "MLPRegressor", dict(state), calls, solver="sgd")
+    with pytest.raises(AttributeError, match=f"missing: {missing}\\. For a new network"):
+        _from_hand_set_state(nnlite, "MLPRegressor", state, calls, solver="sgd")
+
+
+def test_hand_set_state_needs_no_improvement_count_no_more_than_sklearn():
+    # scikit-learn sets it (to 0) without reading it when the first epoch improves
+    calls = [("partial_fit", (X, Y_REG), {})] * 2
+    theirs, ours = (_from_hand_set_state(m, "MLPRegressor", _hand_set_state(
+        1, "identity", _no_improvement_count=None), calls, solver="sgd", random_state=0)
+        for m in (skl, nnlite))
+    assert ours._no_improvement_count == theirs._no_improvement_count == 0
+    assert ours.loss_curve_ == theirs.loss_curve_
+
+
+def test_hand_set_intercepts_alone_are_ignored_as_in_sklearn():
+    # without coefs_ the model is unfitted: the first call initialises a new network
+    calls = [("partial_fit", (X, Y_REG), {})]
+    models = [_from_hand_set_state(m, "MLPRegressor", {"intercepts_": [np.ones(5), np.ones(1)]},
+                                   calls, solver="sgd", hidden_layer_sizes=(7,),
+                                   random_state=0) for m in (skl, nnlite)]
+    theirs, ours = models
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_,
+                    strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_hand_set_classes_without_binarizer_is_named():
+    state = _hand_set_state(3, "softmax", classes_=np.arange(3))
+    calls = [("partial_fit", (X, Y3), {})]
+    with pytest.raises(AttributeError, match="_label_binarizer"):
+        _from_hand_set_state(skl, "MLPClassifier", dict(state), calls, solver="sgd")
+    est = nnlite.MLPClassifier(solver="sgd")
+    with pytest.raises(AttributeError, match="without the _label_binarizer .* pass classes="):
+        _from_hand_set_state(nnlite, "MLPClassifier", state, calls, solver="sgd")
+    assert not hasattr(est, "network_")
+
+
+@pytest.mark.parametrize("change,message", [
+    (dict(coefs_=[np.ones((4, 5)), np.ones((6, 1))]), "each n_out the next n_in"),
+    (dict(intercepts_=[np.ones(5)]), "one 1-D array"),
+    (dict(n_layers_=4), "n_layers_ is 4 but 2 weight matrices make 3 layers"),
+    (dict(out_activation_="logistic"), "out_activation_ must be 'identity'"),
+    (dict(coefs_=[np.ones((3, 5)), np.ones((5, 1))]),
+     "X has 4 features, but MLPRegressor is expecting 3"),
+    (dict(coefs_=[np.ones((4, 5)), np.ones((5, 2))], intercepts_=[np.ones(5), np.ones(2)]),
+     "has 2 outputs, but the target needs 1"),
+])
+def test_inconsistent_hand_set_state_is_refused_clearly(change, message):
+    est = _from_hand_set_state(nnlite, "MLPRegressor", dict(_hand_set_state(1, "identity"),
+                                                            **change), [], solver="adam")
+    with pytest.raises(ValueError, match=message):
+        est.partial_fit(X, Y_REG)
+    assert not hasattr(est, "network_")
+    with pytest.raises(nnlite.NotFittedError):
+        est.predict(X)
+
+
+def test_a_plain_fit_ignores_hand_set_weights_as_sklearn_does():
+    calls = [("fit", (X, Y_REG), {})]
+    models = [_quietly(lambda m=m: _from_hand_set_state(
+        m, "MLPRegressor", _hand_set_state(1, "identity"), calls, solver="adam",
+        hidden_layer_sizes=(7,), max_iter=5, random_state=0)) for m in (skl, nnlite)]
+    theirs, ours = models
+    assert ours.coefs_[0].shape == theirs.coefs_[0].shape == (4, 7)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_array_equal(a, b)
