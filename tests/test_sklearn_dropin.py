@@ -342,6 +342,11 @@ def test_hand_set_weights_are_trained_from_as_in_sklearn(case, solver):
     assert (ours.t_, ours.n_iter_, ours.best_loss_) == (theirs.t_, theirs.n_iter_,
                                                        theirs.best_loss_)
     assert ours.loss_curve_ is ours_state["loss_curve_"]  # appended to, as scikit-learn does
+    # the given arrays are copied into the network, not trained in place (docs/differences.md)
+    for a, b in zip(ours_state["coefs_"] + ours_state["intercepts_"],
+                    state()["coefs_"] + state()["intercepts_"], strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(theirs_state["coefs_"][0], state()["coefs_"][0])
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
