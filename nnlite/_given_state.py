@@ -16,7 +16,7 @@ import numpy as np
 from ._labels import LabelEncoding
 from .training import History
 
-__all__ = ["given", "required", "prepare", "adopt"]
+__all__ = ["given", "has_coefs", "store", "forget", "required", "prepare", "adopt"]
 
 #: Where a hand-set ``coefs_``/``intercepts_`` waits for the next fit.
 _SLOT = {"coefs_": "_given_coefs", "intercepts_": "_given_intercepts"}
@@ -28,6 +28,10 @@ def given(est, attr):
         return est.__dict__[_SLOT[attr]]
     except KeyError:
         raise AttributeError(f"{type(est).__name__!r} object has no attribute {attr!r}") from None
+
+
+def has_coefs(est):
+    return _SLOT["coefs_"] in est.__dict__
 
 
 def store(est, attr, values):

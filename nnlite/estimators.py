@@ -348,8 +348,10 @@ class _BaseMLP:
         self._validate_params()
         hidden = self._hidden_sizes()
         # as in scikit-learn, coefs_ set by hand on an unfitted model count as a fitted state
-        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
-        given = not first_pass and not hasattr(self, "network_")
+        fitted = hasattr(self, "network_")
+        given = not fitted and _given_state.has_coefs(self)
+        first_pass = not (fitted or given) or (not self.warm_start and not incremental)
+        given = given and not first_pass
         if given:
             _given_state.prepare(self)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
