@@ -82,11 +82,20 @@ def dodge_kink(x, margin=1e-2):
 
 
 @st.composite
-def batches(draw, n_in=None, low=-3.0, high=3.0, max_samples=5, max_width=5):
+def batches(draw, n_in=None, low=-3.0, high=3.0, max_samples=5, max_width=5, min_samples=1):
     """A 2-D input ``(n_samples, n_in)`` of bounded float64 values."""
-    n = draw(st.integers(1, max_samples))
+    n = draw(st.integers(min_samples, max_samples))
     n_in = draw(st.integers(1, max_width)) if n_in is None else n_in
     return draw(arrays((n, n_in), low, high))
+
+
+@st.composite
+def category_codes(draw, n_categories, max_samples=6, max_columns=3):
+    """Integer codes in ``[0, n_categories)`` as a float64 ``(n_samples, k)`` array."""
+    n = draw(st.integers(1, max_samples))
+    k = draw(st.integers(1, max_columns))
+    codes = draw(hnp.arrays(np.int64, (n, k), elements=st.integers(0, n_categories - 1)))
+    return codes.astype(np.float64)
 
 
 def sample_weights(n):
