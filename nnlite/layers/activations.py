@@ -37,7 +37,7 @@ class _Activation(Layer):
             self._bind(x.shape[1], {}, {})
         z = self._apply_inplace(x) if owned else self._apply(np.asarray(x))
         self._z = z if train else None
-        return z, True
+        return z, not train  # in training z is kept for backward: the next layer must not write it
 
     def _backward_fast(self, grad_out, need_grad_in, scratch):
         return self._derivative_inplace(self._z, grad_out)
