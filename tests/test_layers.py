@@ -259,3 +259,37 @@ def test_user_layer_inside_sequential_trains_and_passes_network_check():
     assert history.loss_curve[-1] < 0.1 * history.loss_curve[0]
     assert not np.allclose(s0, s_before)  # the scale itself was trained, in place
     gradcheck.assert_network_gradients(net, X[:6], y[:6], SquaredError(), alpha=0.1)
+
+
+def test_new_activation_values_match_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    x = np.concatenate([np.linspace(-30, 30, 121), [-1000.0, 1000.0, 0.0]])[None, :]
+    xt = torch.tensor(x)
+    cases = [(LeakyReLU(0.05), F.leaky_relu(xt, 0.05)), (ELU(0.7), F.elu(xt, 0.7)),
+             (GELU(), F.gelu(xt)), (SiLU(), F.silu(xt)),
+             # torch's softplus is linear above 20: a relative difference below 1e-10 there
+             (Softplus(), F.softplus(xt))]
+    for layer, want in cases:
+        np.testing.assert_allclose(layer.forward(x), want.numpy(), rtol=1e-10, atol=1e-300,
+                                   err_msg=repr(layer))
+    # no overflow (warnings are errors here) and the saturated ends are exact
+    np.testing.assert_array_equal(ELU().forward(np.array([[-1000.0]])), [[-1.0]])
+    np.testing.assert_array_equal(Softplus().forward(np.array([[1000.0, -1000.0]])),
+                                  [[1000.0, 0.0]])
+
+
+def test_new_activation_reprs_and_argument_checks():
+    assert repr(LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(ELU(2.0)) == "ELU(alpha=2)"
+    assert repr(Dropout(0.5, random_state=3)) == "Dropout(rate=0.5, random_state=3)"
+    assert repr(BatchNorm().build(3)) == "BatchNorm(3, eps=1e-05, momentum=0.1)"
+    assert repr(Embedding(10, 4)) == "Embedding(10, 4)"
+    for call, error, message in [
+        (lambda: LeakyReLU(-0.1), ValueError, r"LeakyReLU: negative_slope must be a finite "
+                                              r"number >= 0; got -0.1"),
+        (lambda: LeakyReLU("0.1"), TypeError, "negative_slope must be a real number"),
+        (lambda: ELU(np.inf), ValueError, "ELU: alpha must be a finite number >= 0"),
+    ]:
+        with pytest.raises(error, match=message):
+            call()

@@ -11,6 +11,12 @@ from .base import Layer, _positive_int
 __all__ = ["Embedding"]
 
 
+def _code(value):
+    """A code for a message: ``5`` rather than ``5.0``."""
+    value = value.item()
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2**53 else repr(value)
+
+
 class Embedding(Layer):
     """Looks up a learned row of ``W`` for every integer code of its input.
 
@@ -75,7 +81,7 @@ class Embedding(Layer):
         if bad.any():  # before the cast, which huge floats would overflow
             i, j = np.argwhere(bad)[0]
             raise ValueError(f"Embedding: input codes must be in [0, n_categories="
-                             f"{self.n_categories}); got {x[i, j].item()!r} at row {i}, "
+                             f"{self.n_categories}); got {_code(x[i, j])} at row {i}, "
                              f"column {j}.")
         if x.dtype.kind in "iu":
             return x
@@ -83,7 +89,7 @@ class Embedding(Layer):
         bad = codes != x
         if bad.any():
             i, j = np.argwhere(bad)[0]
-            raise ValueError(f"Embedding: input codes must be integers; got {x[i, j].item()!r} at "
+            raise ValueError(f"Embedding: input codes must be integers; got {_code(x[i, j])} at "
                              f"row {i}, column {j}.")
         return codes
 
