@@ -394,8 +394,8 @@ class Softplus(_Activation):
     Examples
     --------
     >>> import numpy as np
-    >>> Softplus().forward(np.array([[0.0, 1000.0]]))
-    array([[   0.69314718, 1000.        ]])
+    >>> Softplus().forward(np.array([[-1000.0, 0.0, 1000.0]])).tolist()
+    [[0.0, 0.6931471805599453, 1000.0]]
     """
 
     @staticmethod

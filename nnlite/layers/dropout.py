@@ -43,8 +43,8 @@ class Dropout(Layer):
     >>> import numpy as np
     >>> layer = Dropout(0.5, random_state=0).build(4)
     >>> layer.forward(np.ones((2, 4)))            # training: entries are 0 or 2
-    array([[2., 0., 2., 0.],
-           [0., 0., 2., 2.]])
+    array([[2., 0., 0., 0.],
+           [2., 2., 2., 2.]])
     >>> layer.forward(np.ones((2, 4)), train=False)
     array([[1., 1., 1., 1.],
            [1., 1., 1., 1.]])
