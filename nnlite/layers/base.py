@@ -42,6 +42,8 @@ flat buffer, and the state arrays views into another.
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from .. import _validation
@@ -132,6 +134,10 @@ class Layer:
             network), one independent child per layer.
         """
 
+    def _draws_random(self) -> bool:
+        """Whether the layer has a generator to seed (it overrides :meth:`seed_rng`)."""
+        return type(self).seed_rng is not Layer.seed_rng
+
     def get_rng_state(self):
         """A snapshot of the layer's generator(s) for :meth:`set_rng_state` (None: no generator)."""
         return None
@@ -210,7 +216,8 @@ class Layer:
         self._bind(n_in, buf.params[0], buf.grads[0], buf.states[0])
         rng = check_random_state(random_state)
         self.reset_parameters(rng)
-        self.seed_rng(_seed_sequence(random_state, rng))
+        if self._draws_random():  # the seed costs a hash of rng's state: only when needed
+            self.seed_rng(_seed_sequence(random_state, rng))
         return self
 
     def _check_input(self, x):
@@ -260,8 +267,9 @@ def _seed_sequence(random_state, rng):
     if random_state is None:
         return np.random.SeedSequence()
     _, key, pos, has_gauss, gauss = rng.get_state()
-    return np.random.SeedSequence([int(v) for v in key] + [int(pos), int(has_gauss),
-                                  int(np.float64(gauss).view(np.uint64))])
+    digest = hashlib.sha256(key.tobytes() + np.array([pos, has_gauss], np.int64).tobytes()
+                            + np.float64(gauss).tobytes()).digest()
+    return np.random.SeedSequence(np.frombuffer(digest, np.uint32))  # 624 words, hashed: fast
 
 
 def _positive_int(value, what):

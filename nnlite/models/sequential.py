@@ -182,6 +182,9 @@ class Sequential(Layer):
         for layer, child in zip(self.layers, seed.spawn(len(self.layers))):
             layer.seed_rng(child)
 
+    def _draws_random(self):
+        return any(layer._draws_random() for layer in self.layers)
+
     def get_rng_state(self):
         """Snapshots of the layers' generators (see :meth:`Layer.get_rng_state`)."""
         return [layer.get_rng_state() for layer in self.layers]
