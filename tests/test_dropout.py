@@ -136,3 +136,17 @@ def test_squared_error_network_with_dropout_trains():
     net = Sequential([Dense(16), Tanh(), Dropout(0.1), Dense(1), Identity()])
     h = train(net, X, y, SquaredError(), Adam(0.01), epochs=40, batch_size=32, random_state=0)
     assert h.loss_curve[-1] < 0.3 * h.loss_curve[0]
+
+
+def test_float32_network_with_the_new_layers_trains_in_float32():
+    X, y = _data()
+    net = Sequential(_regulated(), dtype=np.float32)
+    h = train(net, X.astype(np.float32), y, LogLoss(), Adam(0.01), epochs=3, batch_size=16,
+              random_state=0)
+    assert net.theta.dtype == np.float32 == net.state_vector.dtype
+    assert net.predict(X.astype(np.float32)).dtype == np.float32
+    assert np.isfinite(h.loss_curve).all()
+    # astype keeps the running statistics (converted) and the generators
+    f64 = copy.deepcopy(net).astype(np.float64)
+    np.testing.assert_array_equal(f64.state_vector, net.state_vector.astype(np.float64))
+    assert repr(f64.get_rng_state()) == repr(net.get_rng_state())

@@ -4,7 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nnlite import (
@@ -30,7 +30,15 @@ from nnlite import (
     gradcheck,
     train,
 )
-from tests.strategies import Scale, batches, category_codes, dodge_kink, seeds
+from tests.strategies import (
+    Scale,
+    batches,
+    category_codes,
+    dodge_kink,
+    kinks_clear,
+    new_layer_stacks,
+    seeds,
+)
 
 
 def _floats(bound, kink=False, min_samples=1):
@@ -293,3 +301,22 @@ def test_new_activation_reprs_and_argument_checks():
     ]:
         with pytest.raises(error, match=message):
             call()
+
+
+@given(case=new_layer_stacks())
+@settings(max_examples=40)
+def test_random_stacks_of_new_layers_pass_the_network_checks(case):
+    net, x, y, loss = case
+    assume(kinks_clear(net, x))
+    report = gradcheck.check_network_directional(net, x, y, loss, alpha=0.1, n_directions=2)
+    assert report.passed, str(report)
+    if net.theta.size <= 60:  # the full check on the small ones
+        report = gradcheck.check_network(net, x, y, loss, alpha=0.1)
+        assert report.passed, str(report)
+
+
+def test_check_layer_on_a_network_that_starts_with_codes():
+    net = Sequential([Embedding(5, 2), Dense(3), Tanh()], random_state=0)
+    codes = np.array([[0.0, 4.0], [4.0, 4.0], [2.0, 1.0]])
+    report = gradcheck.assert_layer_gradients(net, codes)
+    assert report.n_checked == net.theta.size  # parameters only: codes are not perturbed

@@ -182,6 +182,11 @@ class Sequential(Layer):
         for layer, child in zip(self.layers, seed.spawn(len(self.layers))):
             layer.seed_rng(child)
 
+    @property
+    def differentiable_input(self):
+        """Whether the first layer's input is continuous (not category codes)."""
+        return self.layers[0].differentiable_input
+
     def _draws_random(self):
         return any(layer._draws_random() for layer in self.layers)
 
