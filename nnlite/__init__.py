@@ -11,7 +11,7 @@ from .io import load, save
 from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
 from .models import Sequential
-from .optimizers import LBFGS, SGD, Adam, Optimizer
+from .optimizers import LBFGS, SGD, Adagrad, Adam, AdamW, Nadam, Optimizer, RMSProp
 from .training import History, train
 
 __version__ = "0.1.0"
@@ -20,7 +20,7 @@ __all__ = [
     "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
     "Sequential",
     "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
-    "Optimizer", "SGD", "Adam", "LBFGS",
+    "Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSProp", "Adagrad", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
     "train", "History",
     "MLPClassifier", "MLPRegressor",
