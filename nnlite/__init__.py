@@ -9,7 +9,15 @@ from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedErro
 from .init import Constant, GlorotUniform, Zeros
 from .io import load, save
 from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
-from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
+from .losses import (
+    AbsoluteError,
+    BinaryLogLoss,
+    Huber,
+    LogLoss,
+    Loss,
+    PoissonLoss,
+    SquaredError,
+)
 from .models import Sequential
 from .optimizers import LBFGS, SGD, Adagrad, Adam, AdamW, Nadam, Optimizer, RMSProp
 from .training import History, train
@@ -19,7 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
     "Sequential",
-    "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
+    "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss", "Huber", "AbsoluteError",
     "Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSProp", "Adagrad", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
     "train", "History",
