@@ -475,3 +475,20 @@ def test_new_optimizers_train_a_network(cls, lr):
     h = train(net, X, y, SquaredError(), cls(learning_rate=lr, clip_norm=10.0), epochs=30,
               batch_size=16, random_state=0)
     assert h.loss_curve[-1] < 0.2 * h.loss_curve[0]
+
+
+@pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
+def test_pickled_optimizer_continues_identically(cls):
+    import pickle
+    grads = _grads(7, 6, 5)
+    a = np.ones(5)
+    opt = cls(learning_rate=schedules.CosineDecay(0.05, decay_steps=4, warmup_steps=1),
+              clip_norm=1.0).init(a)
+    for g in grads[:3]:
+        opt.step(a, g)
+    b, twin = a.copy(), pickle.loads(pickle.dumps(opt))
+    for g in grads[3:]:
+        opt.step(a, g)
+        twin.step(b, g)
+    np.testing.assert_array_equal(a, b)
+    assert twin.t == opt.t == 6 and twin.base_lr == opt.base_lr
