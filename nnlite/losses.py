@@ -247,6 +247,8 @@ class _ProbabilityLoss(Loss):
 
     #: The labels a class_weight dict may use (None: 0 .. n_classes - 1).
     _class_labels = None
+    # class defaults, so that losses pickled before class weights existed still load
+    class_weight = class_weight_ = None
 
     def _fit_class_weight(self, y, sample_weight):
         """Resolve ``class_weight`` on an objective's whole target (``train``)."""

@@ -1,5 +1,7 @@
 """Optimizers: one SGD step worked by hand, and every update against its closed-form recurrence."""
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -479,7 +481,6 @@ def test_new_optimizers_train_a_network(cls, lr):
 
 @pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
 def test_pickled_optimizer_continues_identically(cls):
-    import pickle
     grads = _grads(7, 6, 5)
     a = np.ones(5)
     opt = cls(learning_rate=schedules.CosineDecay(0.05, decay_steps=4, warmup_steps=1),
