@@ -173,3 +173,18 @@ def test_repr_and_balanced_with_soft_targets():
     rows = np.array([0.5 * 1.0 + 0.5 * 3.0, 1.0])
     assert LogLoss(class_weight={1: 3.0}).value(p, y) == pytest.approx(
         LogLoss().value(p, y, rows), rel=1e-15)
+
+
+def test_a_batch_whose_rows_all_weigh_zero_stops_as_with_sample_weights():
+    # documented pitfall (docs/losses.md), the same as zero sample weights and scikit-learn's
+    rng = np.random.RandomState(5)
+    X = rng.normal(size=(20, 3))
+    y = np.r_[np.zeros(10, int), np.ones(10, int)]
+    for loss, sw in ((LogLoss(class_weight={1: 0.0}), None),
+                     (LogLoss(), np.r_[np.ones(10), np.zeros(10)])):
+        net = Sequential([Dense(2), Softmax()], n_in=3, random_state=0)
+        before = net.theta.copy()
+        with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+            train(net, X, y, loss, SGD(0.1), sample_weight=sw, epochs=1, batch_size=10,
+                  shuffle=False)
+        np.testing.assert_array_equal(net.theta, before)
