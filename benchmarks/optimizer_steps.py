@@ -15,10 +15,12 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy loads BLAS
 
 import argparse  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from nnlite import SGD, Adagrad, Adam, AdamW, Nadam, RMSProp, _accel  # noqa: E402
 from nnlite.schedules import CosineDecay  # noqa: E402
 
