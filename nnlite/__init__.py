@@ -8,9 +8,21 @@ from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
 from .io import load, save
-from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
+from .layers import (
+    Add,
+    Concatenate,
+    Dense,
+    Exp,
+    Identity,
+    Layer,
+    Logistic,
+    Multiply,
+    ReLU,
+    Softmax,
+    Tanh,
+)
 from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
-from .models import Sequential
+from .models import Graph, Input, Sequential
 from .optimizers import LBFGS, SGD, Adam, Optimizer
 from .training import History, train
 
@@ -18,7 +30,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
-    "Sequential",
+    "Add", "Concatenate", "Multiply",
+    "Sequential", "Graph", "Input",
     "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
     "Optimizer", "SGD", "Adam", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
