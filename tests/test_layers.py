@@ -9,10 +9,15 @@ from hypothesis import strategies as st
 
 from nnlite import (
     Adam,
+    Add,
+    Concatenate,
     Dense,
     Exp,
+    Graph,
     Identity,
+    Input,
     Logistic,
+    Multiply,
     ReLU,
     Sequential,
     Softmax,
@@ -21,7 +26,7 @@ from nnlite import (
     gradcheck,
     train,
 )
-from tests.strategies import Scale, batches, dodge_kink, seeds
+from tests.strategies import Scale, arrays, batches, dodge_kink, seeds
 
 # name -> (factory, expected output width for input width n, input bounds)
 LAYERS = {
@@ -34,6 +39,10 @@ LAYERS = {
     "Exp": (Exp, lambda n: n, 2.0),
     "Sequential": (lambda: Sequential([Dense(4), Tanh(), Dense(2), Logistic()]),
                    lambda n: 2, 3.0),
+    # merges take two inputs of width n here
+    "Add": (Add, lambda n: n, 3.0),
+    "Concatenate": (Concatenate, lambda n: 2 * n, 3.0),
+    "Multiply": (Multiply, lambda n: n, 3.0),
 }
 
 
@@ -46,8 +55,19 @@ def _leaves(layer):
 
 def _caches(layer):
     """What every leaf keeps for its backward pass (Dense: ``_x``; activations: ``_z``)."""
-    return [getattr(leaf, "_x", None) if isinstance(leaf, Dense) else getattr(leaf, "_z", None)
+    return [getattr(leaf, "_x", None) if isinstance(leaf, Dense)
+            else getattr(leaf, "_xs", None) if isinstance(leaf, Multiply)
+            else getattr(leaf, "_z", None)
             for leaf in _leaves(layer)]
+
+
+def _network_of(layer, x, data, bound, seed):
+    """``layer`` alone in a network, and the input for it (two arrays for a merge)."""
+    if layer.n_inputs == 1:
+        return Sequential([layer], random_state=seed), x
+    x2 = data.draw(arrays(x.shape, -bound, bound), label="x2")
+    a, b = Input(x.shape[1]), Input(x.shape[1])
+    return Graph([a, b], layer([a, b]), random_state=seed), [x, x2]
 
 
 def _assert_views(layer, net):
@@ -71,15 +91,15 @@ def test_layer_contract(name, data, seed):
 
     # forward(train=False) on a fresh layer caches nothing
     layer = make()
-    net = Sequential([layer], random_state=seed)
+    net, x = _network_of(layer, x, data, bound, seed)
     out = net.forward(x, train=False)
     assert out.shape == (n, width(n_in)) == (n, layer.n_out)
-    assert layer.n_in == n_in
+    assert layer.n_in == (n_in if layer.n_inputs == 1 else (n_in, n_in))
     assert all(c is None for c in _caches(layer))
 
     # forward(train=True) caches, and a later train=False pass drops the caches
     np.testing.assert_array_equal(net.forward(x), out)
-    if not isinstance(layer, Identity):
+    if not isinstance(layer, (Identity, Add, Concatenate)):  # these keep nothing
         assert all(c is not None for c in _caches(layer))
     net.predict(x)
     assert all(c is None for c in _caches(layer))
@@ -88,7 +108,9 @@ def test_layer_contract(name, data, seed):
     net.forward(x)
     r = np.random.RandomState(seed).normal(size=out.shape)
     grad_in = net.backward(r.copy())
-    assert grad_in.shape == x.shape
+    for g, a in zip(grad_in if layer.n_inputs != 1 else [grad_in],
+                    x if layer.n_inputs != 1 else [x]):
+        assert g.shape == a.shape
     _assert_views(layer, net)
     for key, g in net.named_gradients().items():
         assert np.shares_memory(g, net.grad), key
@@ -116,15 +138,19 @@ def test_layer_contract(name, data, seed):
     # gradients match central differences (input and every parameter)
     report = gradcheck.check_layer(layer, x, random_state=seed % 2**31)
     assert report.passed, str(report)
-    assert report.n_checked == x.size + net.theta.size
+    n_inputs = n * n_in * (1 if layer.n_inputs == 1 else len(x))
+    assert report.n_checked == n_inputs + net.theta.size
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_standalone_build_allocates_own_buffer(name):
     layer = LAYERS[name][0]()
     x = np.random.RandomState(0).uniform(0.1, 1.0, (4, 3))
-    layer.build(3, random_state=0)
-    assert layer.built and layer.n_in == 3
+    n_in = 3 if layer.n_inputs == 1 else (3, 3)
+    if layer.n_inputs != 1:  # a merge: two inputs
+        x = [x, x[::-1].copy()]
+    layer.build(n_in, random_state=0)
+    assert layer.built and layer.n_in == n_in
     out = layer.forward(x)
     assert out.shape == (4, LAYERS[name][1](3))
     gradcheck.assert_layer_gradients(layer, x)

@@ -31,6 +31,7 @@ class Summary:
         self.title = title
         self.rows, seen = [], set()
         self.trainable = self.non_trainable = 0
+        uses = [id(node[1]) for node in nodes]
         for name, layer, width, inputs in nodes:
             n_params = sum(v.size for v in layer.params.values())
             if id(layer) not in seen:
@@ -38,6 +39,8 @@ class Summary:
                 self.trainable += n_params
                 self.non_trainable += sum(v.size for v in layer.state.values())
             label = repr(layer).split("\n")[0].rstrip("(")
+            if uses.count(id(layer)) > 1:
+                label += " (shared)"
             self.rows.append((name, label, int(width), n_params, ", ".join(inputs)))
 
     def __str__(self):

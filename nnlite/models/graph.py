@@ -325,8 +325,8 @@ class Graph(Network):
     def _summary_rows(self):
         names = self._input_names() + [str(j) for j in range(len(self._steps))]
         k = self.n_inputs
-        return [(names[k + j], self._uses[j], node.width, [names[p] for p in parents])
-                for j, (node, (_, parents)) in enumerate(zip(self._nodes, self._steps))]
+        return [(names[k + j], self.layers[i], node.width, [names[p] for p in parents])
+                for j, (node, (i, parents)) in enumerate(zip(self._nodes, self._steps))]
 
     def __repr__(self):
         names = self._input_names() + [str(j) for j in range(len(self._steps))]
