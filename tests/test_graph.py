@@ -407,3 +407,66 @@ def test_merge_layers_alone_check_their_input():
         Concatenate().forward([np.ones((2, 2)), np.ones((3, 2))])
     np.testing.assert_array_equal(Multiply().forward([np.full((1, 2), 2.0),
                                                       np.full((1, 2), 3.0)]), [[6.0, 6.0]])
+
+
+# ----- non-trainable state ------------------------------------------------------------------
+def _stateful_graph():
+    from tests.test_network import _RunningMean  # a user-written layer with state
+
+    a, b = Input(2), Input(2)
+    mean = _RunningMean()  # shared: both uses update the same running statistics
+    h = Concatenate()([Tanh()(mean(Dense(2)(a))), mean(b)])
+    return Graph([a, b], Dense(1)(h), random_state=0).build(), mean
+
+
+def test_state_of_a_graph_lives_beside_theta_and_survives_everything(tmp_path):
+    net, mean = _stateful_graph()
+    assert net.state_vector.shape == (2 + 1,)
+    assert set(net.named_state()) == {"1.mean", "1.count"}
+    assert np.shares_memory(mean.state["mean"], net.state_vector)
+    xs = [np.arange(8.0).reshape(4, 2), np.ones((4, 2))]
+    theta = net.theta.copy()
+    net.forward(xs)
+    assert net.named_state()["1.count"][0] == 8.0  # two uses of 4 rows each
+    np.testing.assert_array_equal(net.theta, theta)
+    net.predict(xs)  # prediction leaves the state alone
+    assert net.named_state()["1.count"][0] == 8.0
+    state = net.state_vector.copy()
+    save(net, tmp_path / "s.nnlite")
+    for other in (load(tmp_path / "s.nnlite"), pickle.loads(pickle.dumps(net)),
+                  copy.deepcopy(net)):
+        np.testing.assert_array_equal(other.state_vector, state)
+        np.testing.assert_array_equal(other.theta, net.theta)
+        np.testing.assert_array_equal(other.predict(xs), net.predict(xs))
+    f32 = copy.deepcopy(net).astype(np.float32)
+    np.testing.assert_array_equal(f32.state_vector, state.astype(np.float32))
+
+    def fail(*args):
+        raise RuntimeError("stop here")
+
+    y = np.zeros((4, 1))
+    with pytest.raises(RuntimeError, match="stop here"):
+        train(net, xs, y, SquaredError(), SGD(), epochs=2, batch_size=2, callback=fail,
+              random_state=0)
+    np.testing.assert_array_equal(net.state_vector, state)
+    np.testing.assert_array_equal(net.theta, theta)
+    assert net.summary().non_trainable == 3
+
+
+def test_minibatch_training_of_a_graph_follows_its_public_gradient():
+    """train's batches (class codes, work buffers) give the steps of a plain loop."""
+    net = _residual(seed=2)
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(60, 6)), rng.randint(0, 3, 60)
+    ref = copy.deepcopy(net).build()
+    net.build()
+    train(net, X, y, LogLoss(), Adam(0.01), epochs=2, batch_size=20, shuffle=False)
+    opt = Adam(0.01)
+    opt.init(ref.theta)
+    onehot = np.eye(3)[y]
+    for _ in range(2):
+        for start in range(0, 60, 20):
+            _, g = ref.loss_and_grad(X[start:start + 20], onehot[start:start + 20], LogLoss())
+            opt.step(ref.theta, g)
+        opt.iteration_ends(60)
+    np.testing.assert_allclose(net.theta, ref.theta, rtol=1e-10, atol=1e-12)
