@@ -6,7 +6,8 @@ import pickle
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nnlite import (
     LBFGS,
@@ -32,7 +33,7 @@ from nnlite import (
     train,
 )
 from nnlite.params import ParamSpec
-from tests.strategies import graph_cases
+from tests.strategies import graph_cases, junk
 
 
 def _residual(n_in=6, width=8, n_out=3, seed=0):
@@ -470,3 +471,30 @@ def test_minibatch_training_of_a_graph_follows_its_public_gradient():
             opt.step(ref.theta, g)
         opt.iteration_ends(60)
     np.testing.assert_allclose(net.theta, ref.theta, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(parts=st.lists(junk(), max_size=3), y=junk(), which=st.integers(0, 3),
+       as_tuple=st.booleans())
+def test_fuzz_graph_entry_points_raise_only_value_and_type_errors(parts, y, which, as_tuple):
+    """Random lists of random arrays at a two-input graph: only ValueError or TypeError."""
+    net = _two_inputs().build()
+    xs, _ = _data(4)
+    before = net.predict(xs)
+    X = tuple(parts) if as_tuple else parts
+    refused = True
+    try:  # warnings are errors here too
+        if which == 0:
+            net.predict(X)
+        elif which == 1:
+            net.forward(X)
+        elif which == 2:
+            train(net, X, y, SquaredError(), SGD(0.01), epochs=1, batch_size=2)
+        else:
+            Concatenate().forward(X)
+        refused = False
+    except (ValueError, TypeError):
+        pass
+    after = net.predict(xs)  # still usable; unchanged unless a training run went through
+    if refused or which != 2:
+        np.testing.assert_array_equal(after, before)
