@@ -816,7 +816,7 @@ def _build_graph(reader, cfg, arrays, where, depth):
             raise reader.fail(f"{where}.config.nodes[{j}] refers to a missing layer or node.")
         parents = [slots[p] for p in reads]
         try:
-            slots.append(layers[i](parents[0] if layers[i].n_inputs == 1 else parents))
+            slots.append(layers[i](parents[0] if len(parents) == 1 else parents))
         except (TypeError, ValueError) as exc:
             raise reader.fail(f"{where}.config.nodes[{j}]: {exc}") from None
     build = cfg.get("build", dict, optional=True)

@@ -302,6 +302,25 @@ def test_save_load_pickle_deepcopy(tmp_path):
     np.testing.assert_array_equal(again.forward(xs), unbuilt.forward(xs))
 
 
+@pytest.mark.parametrize("tamper, message", [
+    (lambda c: c["nodes"][0].update(inputs=[99]), "refers to a missing layer or node"),
+    (lambda c: c["nodes"][0].update(layer=99), "refers to a missing layer or node"),
+    (lambda c: c["nodes"][0].update(inputs=[0, 1]), "takes one node"),
+    (lambda c: c["inputs"][1].update(width=7), "has width|widths"),
+    (lambda c: c["nodes"].append({"layer": 0, "inputs": [0]}), "is not used"),
+    # one more input shifts every node's slots: the widths no longer fit
+    (lambda c: c["inputs"].append({"width": 2, "name": "x"}), "widths"),
+])
+def test_tampered_graph_descriptions_are_refused(tamper, message):
+    from nnlite.io import ModelFileError, from_state, get_state
+
+    net = _two_inputs().build()
+    node, arrays = get_state(net)
+    tamper(node["config"])
+    with pytest.raises(ModelFileError, match=message):
+        from_state(node, arrays)
+
+
 # ----- summary ----------------------------------------------------------------------------------
 def test_summary_of_graph_and_sequential():
     net = _residual().build()
@@ -393,9 +412,10 @@ def test_graph_input_errors():
         single.forward(np.zeros((2, 5)))
     np.testing.assert_array_equal(single.forward([np.ones((2, 6))]),
                                   single.forward(np.ones((2, 6))))
-    with pytest.raises(ValueError, match=r"Graph: its inputs have width\(s\) 6 but it "
-                                         r"receives width\(s\) 4"):
-        single.param_specs(4) if single.built else _residual().build(4)
+    for call in (lambda: single.param_specs(4), lambda: _residual().build(4)):
+        with pytest.raises(ValueError, match=r"Graph: its inputs have width\(s\) 6 but it "
+                                             r"receives width\(s\) 4"):
+            call()
 
 
 def test_merge_layers_alone_check_their_input():
