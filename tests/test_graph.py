@@ -194,6 +194,18 @@ def test_chain_graph_records_the_fast_step():
         graph._loss_and_grad(X, y, LogLoss())
     assert graph.__dict__.get("_step_program") is not None
     assert _residual()._chain is False
+    # large predictions take the row-blocked path, with the Sequential's bits
+    from nnlite.models import _rowblocks
+
+    seq, graph = _chain_pair(lambda: [Dense(128), ReLU(), Dense(64), Tanh(), Dense(16),
+                                      Softmax()], 50, seed=1)
+    seq.build(50)
+    graph.build()
+    big = np.random.RandomState(1).normal(size=(5000, 50))
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with threadpoolctl.threadpool_limits(1, user_api="blas"):
+        assert _rowblocks.block_rows(graph, big) == _rowblocks.block_rows(seq, big) > 0
+        np.testing.assert_array_equal(graph.predict(big), seq.predict(big))
 
 
 # ----- several inputs, training ---------------------------------------------------------------
