@@ -197,8 +197,9 @@ def check_input(net, X, where, *, name="X"):
     n_inputs = getattr(net, "n_inputs", 1)
     widths = getattr(net, "input_widths", None)
     if n_inputs == 1:
-        if isinstance(X, (list, tuple)) and len(X) == 1 and widths is not None:
-            X = X[0]  # a graph's one input may come in a list too
+        if (widths is not None and isinstance(X, (list, tuple)) and len(X) == 1
+                and (sparse.issparse(X[0]) or np.ndim(X[0]) == 2)):
+            X = X[0]  # a graph's one input array may come in a list (not one row of data)
         width = net.n_in if widths is None else widths[0]
         return check_X(X, where, n_features=width, name=name)
     return check_input_list(X, where, net.n_in if widths is None else widths, n_inputs,

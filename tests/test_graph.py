@@ -424,6 +424,8 @@ def test_graph_input_errors():
         single.forward(np.zeros((2, 5)))
     np.testing.assert_array_equal(single.forward([np.ones((2, 6))]),
                                   single.forward(np.ones((2, 6))))
+    # ... but a nested list holding one row is that row, as for a Sequential
+    np.testing.assert_array_equal(single.forward([[1.0] * 6]), single.forward(np.ones((1, 6))))
     for call in (lambda: single.param_specs(4), lambda: _residual().build(4)):
         with pytest.raises(ValueError, match=r"Graph: its inputs have width\(s\) 6 but it "
                                              r"receives width\(s\) 4"):
