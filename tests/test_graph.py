@@ -385,6 +385,10 @@ def test_graph_construction_errors_name_the_node():
         Add()([a])
     with pytest.raises(ValueError, match=r"Dense: this layer was declared with n_in=5"):
         Dense(2, n_in=5)(a)
+    d = Dense(2)
+    with pytest.raises(ValueError, match=r"the shared layer Dense\(2\) is called on inputs of "
+                                         r"width 3 and of width 4"):
+        Graph([a, b], Add()([d(a), d(b)]))
     built = Dense(2).build(3)
     with pytest.raises(ValueError, match=r"node Dense\(2, n_in=3\) is already built"):
         Graph(a, built(a))

@@ -104,18 +104,24 @@ class Graph(Network):
         layers, first_width = [], {}
         for node in self._nodes:
             layer = node.layer
+            widths = tuple(p.width for p in node.parents)
+            widths = widths if layer.n_inputs != 1 else widths[0]
             if id(layer) in first_width:
                 if isinstance(layer, Network):
                     raise ValueError(f"Graph: the network {node.describe()} is called at two "
                                      "nodes; a Sequential or Graph can be used at one node "
                                      "only (share its layers instead).")
+                if widths != first_width[id(layer)]:  # one set of parameters fits one width
+                    raise ValueError(f"Graph: the shared layer {node.describe()} is called on "
+                                     f"inputs of width {first_width[id(layer)]} and of width "
+                                     f"{widths}; a shared layer needs the same input width at "
+                                     "every node.")
                 continue
             if layer.built:
                 raise ValueError(f"Graph: the layer of node {node.describe()} is already built: "
                                  "it belongs to another network or was built on its own. "
                                  "Pass a new layer.")
-            widths = tuple(p.width for p in node.parents)
-            first_width[id(layer)] = widths if layer.n_inputs != 1 else widths[0]
+            first_width[id(layer)] = widths
             layers.append(layer)
         self._init_network(layers, dtype, random_state)
         self._widths = [first_width[id(layer)] for layer in layers]
