@@ -9,10 +9,13 @@
     step (``_program``) and its row-blocked prediction (``_rowblocks``).
 ``graph``
     :class:`Graph`, layers wired from :class:`Input` nodes to one output node.
+``_summary``
+    :class:`Summary`, the table ``summary()`` returns.
 """
 
 from ..layers.node import Input
+from ._summary import Summary
 from .graph import Graph
 from .sequential import Sequential
 
-__all__ = ["Sequential", "Graph", "Input"]
+__all__ = ["Sequential", "Graph", "Input", "Summary"]

@@ -394,7 +394,7 @@ class Network(Layer):
 
         Returns
         -------
-        Summary
+        nnlite.models.Summary
             Prints as a table; ``rows``, ``trainable`` and ``non_trainable``
             (non-trainable: state such as running statistics) hold the numbers.
             A layer used at several nodes counts its parameters once.
