@@ -536,3 +536,25 @@ def test_fuzz_graph_entry_points_raise_only_value_and_type_errors(parts, y, whic
     after = net.predict(xs)  # still usable; unchanged unless a training run went through
     if refused or which != 2:
         np.testing.assert_array_equal(after, before)
+
+
+def test_prediction_caches_nothing_and_training_mode_caches_each_use():
+    net = _two_inputs().build()
+    xs, _ = _data(5)
+    uses = net._uses
+
+    def caches():
+        return [getattr(u, "_x", None) if type(u) is Dense else getattr(u, "_xs", None)
+                if type(u) is Multiply else getattr(u, "_z", None)
+                for u in uses if type(u) in (Dense, Tanh, Multiply)]
+
+    net.predict(xs)
+    assert all(c is None for c in caches())
+    net.forward(xs, train=True)
+    assert all(c is not None for c in caches())
+    # the two uses of the shared Dense keep their own inputs
+    shared = [u for u in uses if type(u) is Dense and u.params is net.layers[0].params]
+    assert len(shared) == 2 and shared[0]._x is not shared[1]._x
+    assert shared[0]._x.shape[1] == shared[1]._x.shape[1] == 3
+    net.predict(xs)
+    assert all(c is None for c in caches())
