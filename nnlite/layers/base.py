@@ -33,8 +33,9 @@ Calling a layer on a node (``Dense(4)(x)``, or ``Add()([a, b])``) returns a new
 :class:`~nnlite.layers.node.Node`; a :class:`~nnlite.Graph` is built from them.
 
 A layer never allocates its parameters itself: :meth:`Layer.build` (for a layer
-used alone) or :class:`~nnlite.Sequential` (for a stack) hands it views into one
-flat buffer, and the state arrays views into another.
+used alone) or the network that holds it (:class:`~nnlite.Sequential`,
+:class:`~nnlite.Graph`) hands it views into one flat buffer, and the state arrays
+views into another.
 """
 
 from __future__ import annotations
