@@ -10,13 +10,12 @@ followed by duck typing.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import numbers
 
 import numpy as np
 
-from . import _accel, _checks, _estimator_state, exceptions
+from . import _accel, _checks, _estimator_state, _snapshot, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
@@ -26,7 +25,7 @@ from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, PoissonLoss, SquaredError
 from .network import Sequential
 from .optimizers import LBFGS, SGD, Adam
-from .training import History, train
+from .training import History, _train, train
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -194,9 +193,13 @@ class _BaseMLP:
     # ----- scikit-learn estimator protocol -------------------------------------------------
     @classmethod
     def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p.name for p in sig.parameters.values()
-                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
+        names = cls.__dict__.get("_param_names")  # fit reads them on every call: once per class
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = cls._param_names = tuple(sorted(
+                p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD))
+        return list(names)
 
     def get_params(self, deep=True):
         """Hyperparameters as a dict (``deep`` is accepted for compatibility)."""
@@ -333,12 +336,11 @@ class _BaseMLP:
 
     def _transaction(self, action):
         """Run ``action``; if it raises, put the estimator back exactly as it was."""
-        saved = copy.deepcopy(self.__dict__)
+        saved = _snapshot.Snapshot(self)  # not a deep copy: see _snapshot
         try:
             return action()
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            saved.restore()
             raise
 
     def _fit(self, X, y, sample_weight, incremental):
@@ -424,13 +426,17 @@ class _BaseMLP:
                 exceptions.warn(UserWarning, "Got `batch_size` less than 1 or larger than "
                                 "sample size. It is going to be clipped", stacklevel=4)
             batch_size = int(np.clip(self.batch_size, 1, n_train))
-        history = self._history
-        train(self.network_, X_train, y_train, self._loss(), self._optimizer,
-              alpha=self.alpha, batch_size=batch_size, epochs=self.max_iter,
-              shuffle=self.shuffle, random_state=rng, sample_weight=sw_train, tol=self.tol,
-              n_iter_no_change=self.n_iter_no_change, validation_data=validation,
-              score=self._validation_score if validation is not None else None,
-              history=history, incremental=incremental, verbose=bool(self.verbose))
+        history, loss = self._history, self._loss()
+        # X, y and the weights were validated above, once: the unchecked entry of train,
+        # and no second copy of the parameters (the transaction holds one)
+        _train(self.network_, X_train, loss.prepare_target(y_train, self.network_.n_out), loss,
+               self._optimizer, alpha=float(self.alpha), batch_size=batch_size,
+               epochs=self.max_iter, shuffle=self.shuffle, random_state=rng,
+               sample_weight=sw_train, tol=float(self.tol),
+               n_iter_no_change=self.n_iter_no_change, validation_data=validation,
+               score=self._validation_score if validation is not None else None,
+               history=history, incremental=incremental, verbose=bool(self.verbose),
+               callback=None, restore_on_failure=False)
         self.n_iter_ = history.n_iter
         self.t_ = history.t
         self.loss_ = history.loss

@@ -127,6 +127,23 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data = (
         _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs,
                           tol, n_iter_no_change, validation_data, score, callback, incremental))
+    return _train(net, X, y, loss, optimizer, alpha=alpha, batch_size=batch_size,
+                  epochs=epochs, shuffle=shuffle, random_state=random_state,
+                  sample_weight=sample_weight, tol=tol, n_iter_no_change=n_iter_no_change,
+                  validation_data=validation_data, score=score, history=history,
+                  incremental=incremental, verbose=verbose, callback=callback)
+
+
+def _train(net, X, y, loss, optimizer, *, alpha, batch_size, epochs, shuffle, random_state,
+           sample_weight, tol, n_iter_no_change, validation_data, score, history, incremental,
+           verbose, callback, restore_on_failure=True):
+    """:func:`train` on arguments already checked as ``_check_train_args`` checks them.
+
+    The presets validate each block of data themselves and call this directly,
+    so that ``partial_fit`` checks a block once, not twice.  They also keep
+    their own copy of the parameters for a failed call
+    (``restore_on_failure=False`` skips this function's).
+    """
     rng = check_random_state(random_state)
     history = History() if history is None else history
     if not net.built:
@@ -136,7 +153,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
         y = y.astype(net.dtype, copy=False)
     if sample_weight is not None:
         sample_weight = sample_weight.astype(net.dtype, copy=False)
-    start = net.theta.copy()  # a failed run puts these back
+    start = net.theta.copy() if restore_on_failure else None  # a failed run puts these back
     try:
         # A diverging run overflows; it ends in the clear errors below, not in numpy warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -160,7 +177,8 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
                 "in Exp). Scale the data or change the output layer."
             )
     except BaseException:
-        net.set_theta(start)
+        if start is not None:
+            net.set_theta(start)
         raise
     return history
 

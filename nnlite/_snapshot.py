@@ -1,0 +1,79 @@
+"""What a call of ``fit``/``partial_fit`` may change, saved cheaply to put back on failure.
+
+A fit is transactional: if it raises, the estimator is left exactly as it was.
+Deep-copying the estimator before every call costs as much as a minibatch step
+for a wide network, and ``partial_fit`` runs one call per block of rows.  A
+fit changes an estimator in two ways only, and each is saved for what it costs:
+
+* it rebinds attributes (a new network, ``classes_``, ``n_iter_``, ...): a
+  shallow copy of ``__dict__`` undoes that;
+* it changes a few objects in place: the network's flat parameter vector (and,
+  for L-BFGS on float32 data, its dtype), the optimizer's state arrays (Adam's
+  moments, SGD's velocity; its scratch arrays, named ``_...``, hold nothing
+  between steps) and scalars, the training history (its scalars and
+  the lists ``loss_curve_``/``validation_scores_``, which a call appends to:
+  their lengths and last entries suffice), and a ``RandomState`` given as
+  ``random_state`` (its draws).
+
+The tests compare every attribute, recursively, before a failed call and
+after it (``tests/test_presets.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["Snapshot"]
+
+
+class Snapshot:
+    """The state of ``estimator`` now; :meth:`restore` puts it back.
+
+    Parameters
+    ----------
+    estimator : MLPClassifier or MLPRegressor
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        state = estimator.__dict__
+        self.attrs = dict(state)
+        net = state.get("network_")
+        self.net = None if net is None else (
+            net, net._own_buffer, net.dtype, net.theta.copy())
+        opt = state.get("_optimizer")
+        # state arrays are copied; scratch arrays (named with a leading underscore) are
+        # overwritten before they are read, so the same ones serve again
+        self.opt = None if opt is None else (opt, {
+            k: v.copy() if isinstance(v, np.ndarray) and not k.startswith("_") else v
+            for k, v in vars(opt).items()})
+        hist = state.get("_history")
+        self.hist = None if hist is None else (hist, dict(vars(hist)), [
+            (v, len(v), v[-1:]) for v in vars(hist).values() if isinstance(v, list)])
+        rng = state.get("random_state")
+        self.rng = (rng, rng.get_state()) if isinstance(rng, np.random.RandomState) else None
+
+    def restore(self):
+        """Put the estimator back as it was when the snapshot was taken."""
+        state = self.estimator.__dict__
+        state.clear()
+        state.update(self.attrs)
+        if self.net is not None:
+            net, buffer, dtype, theta = self.net
+            if net._own_buffer is not buffer:  # rebound (L-BFGS casts float32 to float64)
+                net._own_buffer, net.dtype = buffer, dtype
+                net._bind(net.n_in, buffer.params[0], buffer.grads[0])
+            net.theta[...] = theta
+        if self.opt is not None:
+            opt, saved = self.opt
+            vars(opt).clear()
+            vars(opt).update(saved)
+        if self.hist is not None:
+            hist, saved, lists = self.hist
+            vars(hist).clear()
+            vars(hist).update(saved)
+            for values, n, last in lists:  # appended to, at most the last entry replaced
+                values[max(n - 1, 0):] = last
+        if self.rng is not None:
+            rng, rng_state = self.rng
+            rng.set_state(rng_state)
