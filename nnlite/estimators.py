@@ -20,7 +20,7 @@ from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
 from ._split import validation_split
-from .init import GlorotUniform, check_random_state
+from .init import GlorotUniform, _fresh_random_state
 from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
 from .losses import BinaryLogLoss, LogLoss, PoissonLoss, SquaredError
 from .network import Sequential
@@ -351,7 +351,7 @@ class _BaseMLP:
         sample_weight = _checks.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if y.ndim == 1:
             y = y.reshape(-1, 1)
-        rng = check_random_state(self.random_state)
+        rng = _fresh_random_state(self.random_state, self)  # RandomState(seed), cheaper
         if first_pass:
             self._initialize(X, y, hidden, rng)
         self.n_outputs_ = y.shape[1]

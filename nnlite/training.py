@@ -164,7 +164,7 @@ def _train(net, X, y, loss, optimizer, *, alpha, batch_size, epochs, shuffle, ra
             else:
                 _train_lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight,
                              verbose)
-        if not np.isfinite(net.theta).all():
+        if not _validation._all_finite(net.theta):  # one sum, no temporary
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may"
                 " contain large values and need to be preprocessed."

@@ -209,3 +209,18 @@ def test_train_still_restores_the_weights_itself():
     with pytest.raises(ValueError, match="non-finite"):
         nnlite.train(net, X * 1e200, YR, nnlite.SquaredError(), SGD(10.0), epochs=1)
     np.testing.assert_array_equal(net.theta, theta)
+
+
+def test_each_call_draws_from_random_state_seed_afresh():
+    from nnlite.init import _fresh_random_state
+
+    clf = MLPClassifier((3,))
+    first = _fresh_random_state(42, clf)
+    first.shuffle(np.arange(50))  # a call consumes draws ...
+    again = _fresh_random_state(42, clf)  # ... the next one starts from the seed again
+    assert again is first
+    assert_same_state(np.random.RandomState(42).get_state(), again.get_state())
+    assert _fresh_random_state(42, MLPClassifier()) is not first  # one per estimator
+    rs = np.random.RandomState(1)
+    assert _fresh_random_state(rs, clf) is rs
+    assert _fresh_random_state(None, clf) is np.random.mtrand._rand
