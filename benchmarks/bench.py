@@ -5,11 +5,14 @@ Run from the repository root::
     python benchmarks/bench.py --quick          # under two minutes
     python benchmarks/bench.py                  # the full run, under fifteen
     python benchmarks/bench.py --json out.json  # also write every measurement
+    python benchmarks/bench.py --threads stock  # every library on its default threads
 
 Every case runs its contenders interleaved (nnlite, scikit-learn, PyTorch,
 nnlite, ...) in this one process, with the BLAS thread count of every library
-pinned (``--threads``, default 1) and reported.  Per case and contender the
-table gives the median time, the median of the paired ratios nnlite / peer,
+pinned (``--threads``, default 1) and reported; ``--threads stock`` pins nothing
+and measures the libraries as users run them (scikit-learn and PyTorch on their
+default threads, nnlite with its default ``set_blas_threads("auto")``).  Per case
+and contender the table gives the median time, the median of the paired ratios nnlite / peer,
 samples per second, achieved GFLOP/s and its share of the matrix-product rate
 measured at the start of the same run, the final training loss and a score on
 held-out data (so that speed is never bought with a worse model), and the peak
