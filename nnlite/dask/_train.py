@@ -1,0 +1,99 @@
+""":func:`nnlite.train` on dask arrays: L-BFGS on block sums, SGD/Adam out of core."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validation
+from ..init import check_random_state
+from ..training import History, _check_finite, run_lbfgs
+from ._blocks import Blocks
+from ._lbfgs import BlockObjective
+
+__all__ = ["train"]
+
+_WHERE = "train"
+
+
+def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, shuffle=True,
+          random_state=None, sample_weight=None, tol=None, n_iter_no_change=10,
+          validation_data=None, score=None, history=None, incremental=False, verbose=False,
+          callback=None, callbacks=None):
+    """:func:`nnlite.train` for data in dask arrays (same arguments, same result).
+
+    ``X``, ``y`` and ``sample_weight`` may each be a dask array or in memory
+    (then chunked like ``X``); ``y`` and ``sample_weight`` are rechunked to
+    ``X``'s rows.  L-BFGS persists the blocks on the workers and evaluates the
+    objective there; SGD and Adam stream the blocks through this process (see
+    :func:`nnlite.dask._stochastic.train_stochastic`).  ``callbacks`` are not
+    supported on dask arrays.
+
+    Returns
+    -------
+    History
+    """
+    from ..training import _check_train_args  # the in-memory checks of the settings
+
+    if callbacks:
+        raise ValueError("train: callbacks are not supported on dask arrays; pass in-memory "
+                         "arrays, or use callback=... with SGD/Adam.")
+    if not callable(getattr(optimizer, "init", None)) or not hasattr(optimizer, "stochastic"):
+        raise TypeError("train: optimizer must be an nnlite Optimizer (SGD(), Adam(), LBFGS()); "
+                        f"got {optimizer!r}.")
+    if not callable(getattr(loss, "prepare_target", None)):
+        raise TypeError(f"train: loss must be an nnlite Loss (e.g. SquaredError(), LogLoss()); "
+                        f"got {loss!r}.")
+    if y is None:
+        raise TypeError("train: y is None; expected an array.")
+    alpha = _validation.check_real(alpha, _WHERE, "alpha", low=0)
+    blocks = Blocks(X, y, sample_weight, _WHERE)
+    if net.built and blocks.X.shape[1] != net.n_in:
+        raise ValueError(f"train: X has {blocks.X.shape[1]} features, but the network "
+                         f"expects {net.n_in}.")
+    # the settings' checks of the in-memory loop, on a stand-in row (no data moves)
+    stand_in = np.zeros((1, blocks.X.shape[1]))
+    _check_train_args(net, stand_in, np.zeros((1,) + blocks.y.shape[1:]), _AnyTarget(loss),
+                      optimizer, alpha, None, batch_size, epochs, tol, n_iter_no_change,
+                      None, score, callback, None, incremental)
+    if validation_data is not None and not optimizer.stochastic:
+        raise ValueError("train: validation_data apply to the stochastic optimizers (SGD, "
+                         f"Adam); {type(optimizer).__name__} trains on the full batch in one "
+                         "run and stops on its own maxiter, maxfun and gtol.")
+    history = History() if history is None else history
+    rng = check_random_state(random_state)
+    if not net.built:
+        dtype = net.dtype or (np.float32 if blocks.X.dtype == np.float32 else np.float64)
+        net.build(blocks.X.shape[1], dtype=dtype, random_state=rng)
+    start, start_state = net.theta.copy(), net.state_vector.copy()
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            if optimizer.stochastic:
+                from ._stochastic import train_stochastic
+
+                train_stochastic(net, blocks, loss, optimizer, history, rng, alpha=alpha,
+                                 batch_size=batch_size, epochs=epochs, shuffle=shuffle, tol=tol,
+                                 n_iter_no_change=n_iter_no_change,
+                                 validation_data=validation_data, score=score,
+                                 incremental=incremental, verbose=verbose, callback=callback)
+            else:
+                objective = BlockObjective(net, blocks.persist(), loss, alpha)
+                run_lbfgs(net, objective, optimizer, history)
+        _check_finite(net, history)
+    except BaseException:
+        net.set_theta(start)
+        net.state_vector[...] = start_state
+        raise
+    return history
+
+
+class _AnyTarget:
+    """The loss, for the settings' check only: the targets are checked block by block."""
+
+    def __init__(self, loss):
+        self._loss = loss
+
+    def prepare_target(self, y, n_outputs):
+        return np.zeros((len(y), n_outputs))
+
+    def fuses_with(self, layer):
+        return False
