@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import _backends, _threads, _validation
 
-__all__ = ["Blocks", "as_dask", "active_client", "compute", "one_blas_thread", "thread_net"]
+__all__ = ["Blocks", "aligned", "as_dask", "active_client", "compute", "one_blas_thread",
+           "thread_net"]
 
 
 def active_client():
@@ -61,8 +62,8 @@ def as_dask(a, name, where, like=None):
                 "dask DataFrame with .to_dask_array(lengths=True).")
         return a
     a = np.asarray(a)
-    if like is None:
-        return da.from_array(a)
+    if like is None or a.ndim == 0 or a.shape[0] != like.shape[0]:
+        return da.from_array(a)  # a wrong length is reported by the caller
     chunks = (like.chunks[0],) + tuple((n,) for n in a.shape[1:])
     return da.from_array(a, chunks=chunks)
 
@@ -153,6 +154,18 @@ class Blocks:
         ws = ([None] * len(xs) if self.sample_weight is None
               else self.sample_weight.to_delayed().ravel())
         return list(zip(range(len(xs)), self.bounds, xs, ys, ws))
+
+
+def aligned(a):
+    """``a`` C-contiguous and aligned to its item size (copied only if it is not).
+
+    Arrays received over the network may start at any byte; numpy and BLAS take
+    other code paths (other roundings) for misaligned data, so a block would
+    give other bits depending on whether it had travelled.
+    """
+    if a is None or (a.flags.c_contiguous and a.flags.aligned):
+        return a
+    return np.array(a, order="C", copy=True)
 
 
 def check_block(where, index, bounds, X, y=None, w=None):

@@ -16,7 +16,7 @@ import uuid
 import dask
 import numpy as np
 
-from ._blocks import active_client, check_block, compute, one_blas_thread, thread_net
+from ._blocks import active_client, aligned, check_block, compute, one_blas_thread, thread_net
 
 __all__ = ["BlockObjective", "block_sums"]
 
@@ -45,6 +45,7 @@ def block_sums(net, token, theta, loss, where, index, bounds, X, y, w):
     network to copy, ``token`` names the fit (one copy per thread and fit).
     """
     check_block(where, index, bounds, X, y, w)
+    X, y, w = aligned(X), aligned(np.asarray(y)), aligned(w)
     local = thread_net(net, token)
     if "_finish_gradient" not in local.__dict__:
         local._finish_gradient = functools.partial(_raw_sums, local)
@@ -94,10 +95,12 @@ class BlockObjective:
         self.net, self.blocks, self.loss, self.alpha = net, blocks, loss, alpha
         self.token = uuid.uuid4().hex
         self.parts = blocks.delayed()
-        client = active_client()
-        # on a cluster the network travels once per fit, not once per task
-        self.net_ref = (client.scatter(net, broadcast=True, hash=False)
-                        if client is not None else net)
+        # On a cluster the network travels once per fit, not once per task: it is
+        # persisted as a task (not scattered), so a worker that dies with it loses
+        # nothing the scheduler cannot recompute.
+        self.net_ref = net
+        if active_client() is not None:
+            (self.net_ref,) = dask.persist(dask.delayed(net, name=f"nnlite-net-{self.token}"))
         self.n_evaluations = 0
         if blocks.sample_weight is None:
             self.total_weight = blocks.n_samples

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._blocks import as_dask
+from ._blocks import aligned, as_dask
 
 __all__ = ["predict", "map_rows"]
 
@@ -44,6 +44,11 @@ def map_rows(fn, X, where, n_features, out_width, dtype):
                          f"{n_features} features as input.")
     X = X.rechunk({1: -1})
     dtype = np.dtype(dtype)
+    run = fn
+
+    def fn(block):  # a block that travelled may be misaligned (see _blocks.aligned)
+        return run(aligned(block))
+
     if out_width is None:
         return X.map_blocks(fn, drop_axis=1, dtype=dtype, meta=np.empty((0,), dtype))
     return X.map_blocks(fn, chunks=(X.chunks[0], (out_width,)), dtype=dtype,

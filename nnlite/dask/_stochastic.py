@@ -20,7 +20,7 @@ import numpy as np
 from .. import exceptions
 from ..callbacks import get_learning_rate
 from ..training import _track_loss, _track_validation
-from ._blocks import active_client, check_block, one_blas_thread
+from ._blocks import active_client, aligned, check_block, one_blas_thread
 
 __all__ = ["train_stochastic", "BlockStream"]
 
@@ -135,6 +135,7 @@ def _train_block(net, loss, optimizer, alpha, batch_size, shuffle, rng, where, i
                  X, y, w):
     """Minibatch steps over one block; returns the block's ``sum`` of batch loss x rows."""
     check_block(where, index, bounds, X, y, w)
+    X, y, w = aligned(X), aligned(np.asarray(y)), aligned(w)
     target = np.asarray(loss.prepare_target(y, net.n_out)).astype(net.dtype, copy=False)
     if w is not None:
         w = w.astype(net.dtype, copy=False)
