@@ -69,7 +69,7 @@ def cluster(n_workers, processes=False):
     # thread workers talk in-process; worker processes over loopback only
     where = dict(host="127.0.0.1") if processes else {}
     with distributed.LocalCluster(n_workers=n_workers, threads_per_worker=1,
-                                  processes=processes, dashboard_address=None,
+                                  processes=processes, dashboard_address=":0",
                                   **where) as c, distributed.Client(c) as client:
         yield client
 
