@@ -15,7 +15,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from .. import _checks, exceptions
+from .. import _checks, _given_state, exceptions
 from .._labels import LabelEncoding, type_of_target, unique_labels
 from ..init import check_random_state
 from ..training import History
@@ -86,7 +86,13 @@ def fit(est, X, y, sample_weight=None):
     owner = type(est).__name__
     est._validate_params()
     hidden = est._hidden_sizes()
-    first_pass = not hasattr(est, "network_") or not est.warm_start
+    # coefs_ set by hand on an unfitted model count as a fitted state (as in memory)
+    fitted = hasattr(est, "network_")
+    given = not fitted and _given_state.has_coefs(est)
+    first_pass = not (fitted or given) or not est.warm_start
+    given = given and not first_pass
+    if given:
+        _given_state.prepare(est)
     if y is None:
         raise ValueError(f"{owner} requires y to be passed, but the target y is None.")
     if isinstance(sample_weight, numbers.Number):
@@ -102,6 +108,8 @@ def fit(est, X, y, sample_weight=None):
     rng = check_random_state(est.random_state)
     if first_pass:
         est._initialize(blocks.X, target, hidden, rng)
+    elif given:
+        _given_state.adopt(est, target, est._build_network)
     est.n_outputs_ = target.shape[1]
     if est.solver == "lbfgs":
         est._fit_lbfgs(blocks.X, target, blocks.sample_weight)

@@ -86,6 +86,7 @@ def train_stochastic(net, blocks, loss, optimizer, history, rng, *, alpha, batch
     """Epochs of minibatches over the blocks of ``blocks`` (see the module docstring).
 
     ``validation_data`` (in memory) and ``score`` work as in :func:`nnlite.train`.
+    Returns whether the run ended on the restored best validated weights.
     """
     theta = net.theta
     if not incremental or getattr(optimizer, "_nnlite_theta_size", None) != theta.size:
@@ -128,7 +129,8 @@ def train_stochastic(net, blocks, loss, optimizer, history, rng, *, alpha, batch
         net._drop_buffers()
     if validation is not None and history.best_theta is not None:
         net.set_theta(history.best_theta)
-    return stream
+        return True
+    return False
 
 
 def _train_block(net, loss, optimizer, alpha, batch_size, shuffle, rng, where, index, bounds,

@@ -65,12 +65,13 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
         dtype = net.dtype or (np.float32 if blocks.X.dtype == np.float32 else np.float64)
         net.build(blocks.X.shape[1], dtype=dtype, random_state=rng)
     start, start_state = net.theta.copy(), net.state_vector.copy()
+    restored = False  # whether the run ended on its best validated weights
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if optimizer.stochastic:
                 from ._stochastic import train_stochastic
 
-                train_stochastic(net, blocks, loss, optimizer, history, rng, alpha=alpha,
+                restored = train_stochastic(net, blocks, loss, optimizer, history, rng, alpha=alpha,
                                  batch_size=batch_size, epochs=epochs, shuffle=shuffle, tol=tol,
                                  n_iter_no_change=n_iter_no_change,
                                  validation_data=validation_data, score=score,
@@ -78,7 +79,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
             else:
                 objective = BlockObjective(net, blocks.persist(), loss, alpha)
                 run_lbfgs(net, objective, optimizer, history)
-        _check_finite(net, history)
+        _check_finite(net, history, restored)
     except BaseException:
         net.set_theta(start)
         net.state_vector[...] = start_state
