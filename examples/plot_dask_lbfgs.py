@@ -28,8 +28,7 @@ matplotlib.use("Agg")  # files only, no window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from nnlite import LBFGS, ConvergenceWarning, Dense, LogLoss, Sequential, Softmax  # noqa: E402
-from nnlite import Tanh, train  # noqa: E402
+from nnlite import LBFGS, ConvergenceWarning, Dense, LogLoss, Sequential, Softmax, Tanh, train  # noqa: E402  # noqa: E402
 
 
 class RecordingLBFGS(LBFGS):
