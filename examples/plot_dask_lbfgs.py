@@ -28,7 +28,16 @@ matplotlib.use("Agg")  # files only, no window
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from nnlite import LBFGS, ConvergenceWarning, Dense, LogLoss, Sequential, Softmax, Tanh, train  # noqa: E402  # noqa: E402
+from nnlite import (  # noqa: E402
+    LBFGS,
+    ConvergenceWarning,
+    Dense,
+    LogLoss,
+    Sequential,
+    Softmax,
+    Tanh,
+    train,
+)
 
 
 class RecordingLBFGS(LBFGS):
