@@ -204,6 +204,18 @@ def test_bad_dask_input_gets_a_clear_error(kwargs, message):
     assert not hasattr(clf, "coefs_")
 
 
+def test_lbfgs_on_dask_refuses_layers_that_mix_rows_and_class_weights():
+    from nnlite.layers import BatchNorm, Dropout
+
+    for layer in (BatchNorm(), Dropout(0.5, random_state=0)):
+        net = Sequential([Dense(4), layer, Dense(3), Softmax()])
+        with pytest.raises(ValueError, match=type(layer).__name__ + ".*cannot"):
+            train(net, da.from_array(X, chunks=CHUNKS), Y3, LogLoss(), LBFGS(maxiter=2))
+    clf = MLPClassifier(hidden_layer_sizes=(3,), solver="lbfgs", class_weight="balanced")
+    with pytest.raises(ValueError, match="class_weight is not supported on dask arrays"):
+        clf.fit(da.from_array(X, chunks=CHUNKS), Y3)
+
+
 def test_train_on_dask_refuses_callbacks_and_one_dimensional_x():
     net = Sequential([Dense(3), Softmax()])
     with pytest.raises(ValueError, match="callbacks are not supported on dask arrays"):

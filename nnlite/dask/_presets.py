@@ -110,48 +110,58 @@ def fit(est, X, y, sample_weight=None):
     elif given:
         _given_state.adopt(est, target, est._build_network)
     est.n_outputs_ = target.shape[1]
+    if getattr(est, "class_weight", None) is not None:
+        raise ValueError(f"{owner}: class_weight is not supported on dask arrays (its "
+                         "'balanced' weights would come from each block); pass the weights "
+                         "as sample_weight.")
+    if getattr(est, "callbacks", None):
+        raise ValueError(f"{owner}: callbacks are not supported on dask arrays.")
     if est.solver == "lbfgs":
-        est._fit_lbfgs(blocks.X, target, blocks.sample_weight)
+        # L-BFGS runs in float64 whatever the input's precision, as in memory
+        est.network_ = est.network_.astype(np.float64)
+        history = History()
+        train(est.network_, blocks.X, target, est._loss(), est._make_optimizer(),
+              alpha=est.alpha, sample_weight=blocks.sample_weight, history=history)
+        est.n_iter_, est.loss_ = history.n_iter, history.loss
         return est
     _fit_stochastic(est, blocks, target, rng)
     return est
 
 
 def _fit_stochastic(est, blocks, target, rng):
-    from ..optimizers import SGD, Adam
+    from .._sklearn_optimizer import SklearnOptimizerView
+    from ..estimators import _ValidationScore
 
-    if est.solver == "sgd":
-        est._optimizer = SGD(est.learning_rate_init, est.momentum, est.nesterovs_momentum,
-                             est.learning_rate, est.power_t)
-    else:
-        est._optimizer = Adam(est.learning_rate_init, est.beta_1, est.beta_2, est.epsilon)
+    est._optimizer = SklearnOptimizerView(est._make_optimizer())
     X, w = blocks.X, blocks.sample_weight
-    validation = None
+    validation = score = None
     if est.early_stopping:
-        X, target, w, validation = _hold_out_blocks(est, blocks, target, rng)
+        X, target, w, validation, y_val = _hold_out_blocks(est, blocks, target, rng)
+        score = _ValidationScore(est, y_val)
     batch_size = 200 if est.batch_size == "auto" else est.batch_size
     history = est._history
-    train(est.network_, X, target, est._loss(), est._optimizer, alpha=est.alpha,
+    train(est.network_, X, target, est._loss(), est._optimizer.core, alpha=est.alpha,
           batch_size=batch_size, epochs=est.max_iter, shuffle=est.shuffle, random_state=rng,
           sample_weight=w, tol=est.tol, n_iter_no_change=est.n_iter_no_change,
-          validation_data=validation,
-          score=est._validation_score if validation is not None else None,
-          history=history, verbose=bool(est.verbose))
+          validation_data=validation, score=score, history=history,
+          verbose=bool(est.verbose))
     est.n_iter_, est.t_, est.loss_ = history.n_iter, history.t, history.loss
     est.loss_curve_ = history.loss_curve
     est._no_improvement_count = history.no_improvement_count
     if est.early_stopping:
         est.validation_scores_ = history.validation_scores
+        est.validation_loss_curve_ = history.validation_loss_curve
         est.best_validation_score_ = history.best_validation_score
         est.best_loss_ = None
     else:
         est.validation_scores_ = None
+        est.validation_loss_curve_ = None
         est.best_validation_score_ = None
         est.best_loss_ = history.best_loss
 
 
 def _hold_out_blocks(est, blocks, target, rng):
-    """Training blocks and in-memory validation data made of whole blocks.
+    """Training blocks, in-memory validation data made of whole blocks, and its target.
 
     ``ceil(validation_fraction * n_blocks)`` blocks, drawn with ``rng``, are
     held out (at least one block is left to train on).
@@ -180,7 +190,7 @@ def _hold_out_blocks(est, blocks, target, rng):
     check_block(type(est).__name__, "(validation)", (0, X_val.shape[0]), X_val)
     validation = (X_val, est._validation_target(y_val), w_val)
     return (pick(blocks.X, keep), pick(target, keep), pick(blocks.sample_weight, keep),
-            validation)
+            validation, y_val)
 
 
 def predict(est, X, method):

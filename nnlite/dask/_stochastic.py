@@ -19,7 +19,7 @@ import numpy as np
 
 from .. import exceptions
 from ..callbacks import get_learning_rate
-from ..training import _track_loss, _track_validation
+from ..training import TrainingRun, _track_loss, _track_validation
 from ._blocks import active_client, aligned, check_block, one_blas_thread
 
 __all__ = ["train_stochastic", "BlockStream"]
@@ -94,8 +94,7 @@ def train_stochastic(net, blocks, loss, optimizer, history, rng, *, alpha, batch
         optimizer._nnlite_theta_size = theta.size
     validation = None
     if validation_data is not None:
-        X_val, y_val, *rest = validation_data
-        validation = (np.asarray(X_val), y_val, rest[0] if rest else None)
+        validation = _Validation(net, loss, alpha, validation_data, score)
     stream = BlockStream(blocks.delayed())
     n = blocks.n_samples
     history.n_iter = 0
@@ -133,6 +132,21 @@ def train_stochastic(net, blocks, loss, optimizer, history, rng, *, alpha, batch
     return False
 
 
+class _Validation:
+    """The in-memory loop's scoring of held-out rows (score and validation loss)."""
+
+    _validate = TrainingRun._validate
+    _with_penalty = TrainingRun._with_penalty
+    _prepare_validation_target = TrainingRun._prepare_validation_target
+
+    def __init__(self, net, loss, alpha, validation_data, score):
+        X_val, y_val, *rest = validation_data
+        self.net, self.loss, self.alpha, self.score = net, loss, alpha, score
+        self.validation = (np.asarray(X_val), y_val, rest[0] if rest else None)
+        self._w_val_loss = self.validation[2]
+        self._y_val_loss = self._prepare_validation_target()
+
+
 def _train_block(net, loss, optimizer, alpha, batch_size, shuffle, rng, where, index, bounds,
                  X, y, w):
     """Minibatch steps over one block; returns the block's ``sum`` of batch loss x rows."""
@@ -167,12 +181,8 @@ def _end_epoch(net, loss, optimizer, history, epoch_loss, n, tol, n_iter_no_chan
     if verbose:
         print("Iteration %d, loss = %.8f" % (history.n_iter, history.loss))
     if validation is not None:
-        X_val, y_val, w_val = validation
-        if score is None:
-            target = np.asarray(loss.prepare_target(y_val, net.n_out)).astype(net.dtype)
-            value = -loss._value(net._forward(X_val, False), target, w_val)
-        else:
-            value = score(net, X_val, y_val, w_val)
+        value, val_loss = validation._validate()
+        history.validation_loss_curve.append(val_loss)
         _track_validation(net, history, value, tol, verbose)
     else:
         _track_loss(history, tol)

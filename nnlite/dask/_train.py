@@ -45,6 +45,9 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
                         f"got {loss!r}.")
     if y is None:
         raise TypeError("train: y is None; expected an array.")
+    if getattr(loss, "class_weight", None) is not None:
+        raise ValueError("train: class weights are not supported on dask arrays ('balanced' "
+                         "would be computed per block); pass them as sample_weight.")
     alpha = _validation.check_real(alpha, _WHERE, "alpha", low=0)
     blocks = Blocks(X, y, sample_weight, _WHERE)
     if net.built and blocks.X.shape[1] != net.n_in:
@@ -77,6 +80,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
                                  validation_data=validation_data, score=score,
                                  incremental=incremental, verbose=verbose, callback=callback)
             else:
+                _check_row_wise(net)
                 objective = BlockObjective(net, blocks.persist(), loss, alpha)
                 run_lbfgs(net, objective, optimizer, history)
         _check_finite(net, history, restored)
@@ -85,6 +89,23 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
         net.state_vector[...] = start_state
         raise
     return history
+
+
+def _layers(net):
+    for layer in getattr(net, "layers", ()):
+        yield layer
+        yield from _layers(layer)
+
+
+def _check_row_wise(net):
+    """L-BFGS sums blocks: every row's loss must depend on that row and the parameters only."""
+    odd = sorted({type(layer).__name__ for layer in _layers(net)
+                  if type(layer).__name__ == "Dropout" or layer.state_specs(layer.n_in)})
+    if odd:
+        raise ValueError(
+            f"train: L-BFGS on dask arrays sums the blocks' losses, which needs layers that "
+            f"treat every row on its own and draw nothing at random; {', '.join(odd)} "
+            "cannot (batch statistics, random masks). Use SGD/Adam, or in-memory data.")
 
 
 class _AnyTarget:
