@@ -345,6 +345,18 @@ def test_early_stopping_holds_out_whole_blocks(monkeypatch):
         row += len(match[0])
     assert len(pieces) == 2 and held["train_rows"] + len(X_val) == N
     assert len(clf.validation_scores_) == clf.n_iter_ and clf.best_loss_ is None
+    assert len(clf.validation_loss_curve_) == clf.n_iter_
+    assert all(np.isfinite(v) and v > 0 for v in clf.validation_loss_curve_)
+
+
+@pytest.mark.parametrize("solver", ["rmsprop", "nadam"])
+def test_other_stochastic_solvers_stream_the_blocks_too(solver):
+    Xd, yd = lazy_data(n=2000)
+    reg = MLPRegressor(hidden_layer_sizes=(4,), solver=solver, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", nnlite.ConvergenceWarning)
+        reg.fit(Xd, yd.astype(float))
+    assert reg.n_iter_ == 2 and reg.t_ == 4000 and np.isfinite(reg.loss_)
 
 
 # ----- faults ----------------------------------------------------------------------------------

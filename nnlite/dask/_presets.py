@@ -18,6 +18,7 @@ import numpy as np
 from .. import _checks, _given_state, exceptions
 from .._labels import LabelEncoding, type_of_target, unique_labels
 from ..init import check_random_state
+from ..training import History
 from ._blocks import Blocks, check_block, compute
 from ._predict import map_rows
 from ._train import train
