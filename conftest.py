@@ -3,6 +3,15 @@ collect_ignore = ["setup.py", "nnlite/__main__.py", "benchmarks", "examples", "d
 
 import importlib.util  # noqa: E402
 
+
+
+def _importable(name):
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # e.g. blocked with sys.modules[name] = None
+        return False
+
+
 # The Dask back end imports dask: without the optional extra its modules are not collected.
-if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+if not (_importable("dask") and _importable("distributed")):
     collect_ignore.append("nnlite/dask")
