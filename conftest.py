@@ -4,7 +4,6 @@ collect_ignore = ["setup.py", "nnlite/__main__.py", "benchmarks", "examples", "d
 import importlib.util  # noqa: E402
 
 
-
 def _importable(name):
     try:
         return importlib.util.find_spec(name) is not None
