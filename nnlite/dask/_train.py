@@ -21,16 +21,41 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200, 
           callback=None, callbacks=None):
     """:func:`nnlite.train` for data in dask arrays (same arguments, same result).
 
-    ``X``, ``y`` and ``sample_weight`` may each be a dask array or in memory
-    (then chunked like ``X``); ``y`` and ``sample_weight`` are rechunked to
-    ``X``'s rows.  L-BFGS persists the blocks on the workers and evaluates the
-    objective there; SGD and Adam stream the blocks through this process (see
-    :func:`nnlite.dask._stochastic.train_stochastic`).  ``callbacks`` are not
-    supported on dask arrays.
+    :func:`nnlite.train` calls this when ``X``, ``y`` or ``sample_weight`` is a
+    dask array.  L-BFGS persists the blocks on the workers and evaluates the
+    objective there (:class:`BlockObjective`); the stochastic optimizers stream
+    the blocks through this process, two at most at once.
+
+    Parameters
+    ----------
+    net : Sequential or Graph
+        Built or not (built from ``X``'s width and ``random_state``).
+    X : dask array of shape (n_samples, n_features)
+        Rows in blocks; column chunks are merged, unknown chunk sizes computed.
+    y : dask array or ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        Rechunked to ``X``'s rows.
+    loss : Loss
+        Without class weights (pass them as ``sample_weight``).
+    optimizer : Optimizer
+        ``LBFGS`` (exact full batch) or a stochastic optimizer (out of core).
+    sample_weight : dask array or ndarray of shape (n_samples,), optional
+    alpha, batch_size, epochs, shuffle, random_state, tol
+        As in :func:`nnlite.train`.
+    n_iter_no_change, validation_data, score, history, incremental, verbose, callback
+        As in :func:`nnlite.train`; ``validation_data`` is in memory.
+    callbacks : None
+        Not supported on dask arrays (a ``ValueError`` says so).
 
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError
+        For a block holding NaN or infinity (naming the block and its rows),
+        mismatched row counts, or layers L-BFGS cannot sum over blocks
+        (``BatchNorm``, ``Dropout``); the parameters are then left as they were.
     """
     from ..training import _check_train_args  # the in-memory checks of the settings
 
