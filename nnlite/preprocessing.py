@@ -84,7 +84,8 @@ class _CSVSource:
         except OSError as exc:
             raise TableError(f"{self.name}: cannot read it ({exc.strerror or exc})") from None
         if not first.strip():
-            raise TableError(f"{self.name}: the file is empty; expected a header line and data rows")
+            raise TableError(f"{self.name}: the file is empty; expected a header line and "
+                             "data rows")
         if delimiter is None:
             counts = {d: first.count(d) for d in (",", ";", "\t")}
             delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
@@ -265,7 +266,8 @@ def _split_rows(n, test_size, seed, strata=None):
     if not n_test:
         return np.arange(n), np.arange(0)
     if n - n_test < 2:
-        raise TableError(f"test_size={test_size} leaves fewer than 2 training rows of {n}")
+        raise TableError(f"a test size (--test-size) of {test_size} leaves fewer than 2 "
+                         f"training rows of {n}")
     rng = np.random.RandomState(seed)
     if strata is not None:
         try:
@@ -322,6 +324,8 @@ class TableEncoder:
         Statistics of the numeric columns over the training rows.
     target_, task_ : str
         Target column and task found.
+    delimiter_ : str or None
+        The delimiter the CSV file was read with (None for a mapping).
     target_mean_, target_scale_ : float
         A regression target's mean and standard deviation (0 and 1 for a
         classification).
@@ -338,7 +342,7 @@ class TableEncoder:
     >>> X, y = enc.fit_transform(table, target="label")
     >>> enc.feature_names_out_
     ['city=paris', 'city=rome', 'city (missing)', 'size', 'size (missing)']
-    >>> X.shape, list(y)
+    >>> X.shape, y.tolist()
     ((4, 5), ['a', 'b', 'a', 'b'])
     """
 
@@ -382,6 +386,7 @@ class TableEncoder:
                              f"{_short(header)}{hint}")
         self._check_params(header, target)
         t = header.index(target) if target is not None else None
+        self.delimiter_ = getattr(src, "delimiter", None)
         scan = _Scan(len(header), max(self.max_categories, 20))
         codes, index, numbers_ok, ychunks = [], {}, True, []
         for lines, rows in src.chunks(self.chunk_rows):
@@ -429,8 +434,11 @@ class TableEncoder:
                              f"{_MAX_TARGET_CLASSES} distinct values; too many classes "
                              "(use --task regression for a numeric target)")
         labels = _label_array([k.strip() for k in index])
-        codes = np.concatenate(codes)
-        if len(np.unique(labels)) < 2:
+        rank = np.empty(len(labels), dtype=np.intp)
+        rank[np.argsort(labels, kind="stable")] = np.arange(len(labels))
+        codes = rank[np.concatenate(codes)]  # classes in sorted order, as np.unique gives
+        labels = np.sort(labels)
+        if len(labels) < 2:
             raise TableError(f"{src.name}: the target {target!r} has a single class "
                              f"({labels[0]}); a classifier needs at least two")
         return scan, labels[codes], codes
@@ -444,7 +452,7 @@ class TableEncoder:
             all_missing = scan.missing[j] == n
             col = {"name": name}
             if name in self.ignore:
-                col.update(kind="ignored", reason="--ignore")
+                col.update(kind="ignored", reason="given")
             elif all_missing:
                 raise TableError(f"{src.name}: column {name!r} is empty in every row; leave it "
                                  f"out with --ignore {name}")
@@ -533,11 +541,11 @@ class TableEncoder:
             raise ValueError(f"test_size must be in [0, 1); got {test_size!r}")
         src = _source(table, self.delimiter)
         scan, y, codes = self._scan(src, target, progress)
+        columns = self._decide(src, scan, target)
         fit, test = _split_rows(scan.n, test_size, random_state, strata=codes)
         position = np.empty(scan.n, dtype=np.intp)
         position[fit] = np.arange(len(fit))
         position[test] = len(fit) + np.arange(len(test))
-        columns = self._decide(src, scan, target)
         X = self._fit_encode(src, columns, scan.n, position, len(fit), target, progress)
         self._fit_target(y[fit] if codes is None else None)
         return X[:len(fit)], X[len(fit):], y[fit], y[test]
@@ -594,9 +602,9 @@ class TableEncoder:
             self._encode_into(X, src, position, progress)
         finally:
             self._fitting = False
-        numeric = [(c, o) for c, o in zip(self.columns_, self._offsets) if c["kind"] == "numeric"]
+        numeric = [o for c, o in zip(self.columns_, self._offsets) if c["kind"] == "numeric"]
         self.median_, self.mean_, self.scale_ = (np.empty(len(numeric)) for _ in range(3))
-        for k, (col, o) in enumerate(numeric):
+        for k, o in enumerate(numeric):
             x = X[:, o]
             nan = np.isnan(x)
             fit = x[:n_fit]
