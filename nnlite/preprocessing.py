@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import math
 import numbers
 import os
@@ -40,7 +41,7 @@ from ._split import validation_split
 
 __all__ = ["TableEncoder", "TabularModel", "TableError", "MISSING"]
 
-#: Cell values read as missing (besides blank cells).
+#: Cell values read as missing (exactly these; a cell of spaces is text).
 MISSING = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 
 _KINDS = ("numeric", "categorical", "ignored")
@@ -196,27 +197,26 @@ def _source(table, delimiter=None):
                     f"{type(table).__name__}")
 
 
+_is_missing = MISSING.__contains__
+
+
 def _floats(values):
     """``values`` (strings) as floats with NaN where missing, and the index of the first
     value that is neither a finite number nor missing (None when there is none)."""
     try:
-        x = np.array(values, dtype=np.float64)
-        if not np.isinf(x).any():
-            return x, None
+        x = np.array(list(map(float, values)), dtype=np.float64)  # every cell a number
     except ValueError:
-        pass
-    x = np.empty(len(values))
-    for i, v in enumerate(values):
-        if v in MISSING or not v.strip():
-            x[i] = np.nan
-            continue
+        cells = ["nan" if _is_missing(v) else v for v in values]
         try:
-            x[i] = float(v)
+            x = np.array(list(map(float, cells)), dtype=np.float64)
         except ValueError:
-            return x, i
-        if not math.isfinite(x[i]):
-            return x, i
-    return x, None
+            for i, v in enumerate(cells):
+                try:
+                    float(v)
+                except ValueError:
+                    return None, i
+    inf = np.isinf(x)
+    return x, (int(np.argmax(inf)) if inf.any() else None)
 
 
 # ----- the first pass: what each column holds ---------------------------------------------------
@@ -234,27 +234,32 @@ class _Scan:
         self.n = 0
 
     def add(self, j, values, lines):
-        x, bad = _floats(values)
-        nan = np.isnan(x)
-        self.missing[j] += int(nan.sum()) if bad is None else sum(
-            1 for v in values if v in MISSING or not v.strip())
-        if bad is not None and self.bad[j] is None:
-            self.bad[j] = (lines[bad], values[bad])
-        if self.bad[j] is None:
-            ok = x[~nan]
-            if self.integer[j] and (ok != np.round(ok)).any():
-                self.integer[j] = False
-            m = self.monotone[j]
-            if nan.any():
-                m[1] = m[2] = False
-            elif len(x):
-                steps = np.diff(x if m[0] is None else np.r_[m[0], x])
-                m[1] = m[1] and bool((steps > 0).all())
-                m[2] = m[2] and bool((steps < 0).all())
-                m[0] = x[-1]
-        if not self.many[j]:
-            counts = self.counts[j]
-            counts.update(values)
+        if self.bad[j] is not None:  # text: only the missing cells and the categories count
+            self.missing[j] += sum(map(_is_missing, values))
+        else:
+            x, bad = _floats(values)
+            if bad is not None:
+                self.bad[j] = (lines[bad], values[bad])
+                self.missing[j] += sum(map(_is_missing, values))
+            else:
+                nan = np.isnan(x)
+                self.missing[j] += int(nan.sum())
+                ok = x[~nan]
+                if self.integer[j] and (ok != np.round(ok)).any():
+                    self.integer[j] = False
+                m = self.monotone[j]
+                if nan.any():
+                    m[1] = m[2] = False
+                elif len(x):
+                    steps = np.diff(x if m[0] is None else np.r_[m[0], x])
+                    m[1] = m[1] and bool((steps > 0).all())
+                    m[2] = m[2] and bool((steps < 0).all())
+                    m[0] = x[-1]
+        counts = self.counts[j]
+        for start in range(0, len(values), 4096):  # a number column overflows at once
+            if self.many[j]:
+                break
+            counts.update(values[start:start + 4096])
             if len(counts) > self.cap:
                 self.many[j] = True
                 counts.clear()
@@ -304,7 +309,7 @@ class TableEncoder:
     task : {"auto", "classification", "regression"}, default="auto"
         With ``"auto"``, classification for a target holding text or integers
         with at most 20 distinct values, regression otherwise.
-    chunk_rows : int, default=65536
+    chunk_rows : int, default=8192
         Rows read and encoded at a time.
     delimiter : str, optional
         The CSV delimiter; by default the most frequent of ``,``, ``;`` and
@@ -347,7 +352,7 @@ class TableEncoder:
     """
 
     def __init__(self, *, categorical=(), numeric=(), ignore=(), max_categories: int = 100,
-                 task: str = "auto", chunk_rows: int = 65536, delimiter: str | None = None):
+                 task: str = "auto", chunk_rows: int = 8192, delimiter: str | None = None):
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.ignore = list(ignore)
@@ -398,7 +403,7 @@ class TableEncoder:
             if t is not None:
                 col = cols[t]
                 for n, v in zip(lines, col):
-                    if v in MISSING or not v.strip():
+                    if _is_missing(v):
                         raise TableError(f"{src.where(n)}: the target {target!r} is empty")
                 if numbers_ok:
                     y, bad = _floats(col)
@@ -433,11 +438,9 @@ class TableEncoder:
             raise TableError(f"{src.name}: the target {target!r} has more than "
                              f"{_MAX_TARGET_CLASSES} distinct values; too many classes "
                              "(use --task regression for a numeric target)")
-        labels = _label_array([k.strip() for k in index])
-        rank = np.empty(len(labels), dtype=np.intp)
-        rank[np.argsort(labels, kind="stable")] = np.arange(len(labels))
-        codes = rank[np.concatenate(codes)]  # classes in sorted order, as np.unique gives
-        labels = np.sort(labels)
+        labels, inverse = np.unique(_label_array([k.strip() for k in index]),
+                                    return_inverse=True)
+        codes = inverse[np.concatenate(codes)]  # class numbers in sorted order
         if len(labels) < 2:
             raise TableError(f"{src.name}: the target {target!r} has a single class "
                              f"({labels[0]}); a classifier needs at least two")
@@ -479,7 +482,7 @@ class TableEncoder:
                 col.update(kind="ignored", reason="an id: every value is different; use "
                            "--categorical to keep it")
             else:
-                cats = sorted({"" if (v in MISSING or not v.strip()) else v for v in counts})
+                cats = sorted({"" if _is_missing(v) else v for v in counts})
                 cats = [c for c in cats if c] + ([""] if "" in cats else [])
                 col.update(kind="categorical", categories=cats,
                            reason="given" if name in self.categorical else "text")
@@ -599,7 +602,12 @@ class TableEncoder:
         self.report_ = {}
         self._fitting = True
         try:
-            self._encode_into(X, src, position, progress)
+            done = 0
+            for block in self._blocks(src):
+                X[position[done:done + len(block)]] = block
+                done += len(block)
+                if progress:
+                    progress("encoding", done)
         finally:
             self._fitting = False
         numeric = [o for c, o in zip(self.columns_, self._offsets) if c["kind"] == "numeric"]
@@ -622,21 +630,19 @@ class TableEncoder:
         if not hasattr(self, "columns_"):
             raise ValueError("this TableEncoder is not fitted yet; call fit first")
 
-    def _encode_into(self, X, src, position, progress, rows_done=0):
-        """Write the chunks of ``src`` into the rows ``position`` of ``X`` (raw numbers)."""
+    def _blocks(self, src):
+        """The chunks of ``src`` encoded, numbers raw (NaN where missing): one array each."""
         used = [c for c in self.columns_ if c["kind"] != "ignored"]
         where = {name: j for j, name in enumerate(src.header)}
+        width = len(self.feature_names_out_)
         for lines, rows in src.chunks(self.chunk_rows):
             cols = list(zip(*rows))
-            at = position[rows_done:rows_done + len(rows)]
+            block = np.zeros((len(rows), width))
             for col in used:
-                self._encode_column(X, at, col, cols[where[col["name"]]], lines, src)
-            rows_done += len(rows)
-            if progress:
-                progress("encoding", rows_done)
-        return rows_done
+                self._encode_column(block, col, cols[where[col["name"]]], lines, src)
+            yield block
 
-    def _encode_column(self, X, at, col, values, lines, src):
+    def _encode_column(self, X, col, values, lines, src):
         name = col["name"]
         o = self._offset_of[name]
         report = self.report_
@@ -646,23 +652,22 @@ class TableEncoder:
                 raise TableError(f"{src.where(lines[bad])}: column {name!r} has "
                                  f"{values[bad].strip()!r}, which is not a number")
             nan = np.isnan(x)
-            X[at, o] = x
+            X[:, o] = x
             if col["has_missing"]:
-                X[at, o + 1] = nan
+                X[:, o + 1] = nan
             elif nan.any() and not self._fitting:
                 r = report.setdefault(name, {"unseen": 0, "examples": [], "missing": 0})
                 r["missing"] += int(nan.sum())
             return
         lookup = self._lookup[name]
-        codes = np.fromiter((lookup.get(v, -1) for v in values), dtype=np.intp,
-                            count=len(values))
+        codes = np.array(list(map(lookup.get, values, itertools.repeat(-1))), dtype=np.intp)
         known = codes >= 0
-        X[at[known], o + codes[known]] = 1.0
+        X[np.flatnonzero(known), o + codes[known]] = 1.0
         if not known.all():
             r = report.setdefault(name, {"unseen": 0, "examples": [], "missing": 0})
             for k in np.flatnonzero(~known):
                 v = values[k]
-                if v in MISSING or not v.strip():
+                if _is_missing(v):
                     r["missing"] += 1
                     continue
                 r["unseen"] += 1
@@ -709,12 +714,8 @@ class TableEncoder:
         src = _source(table, self.delimiter)
         extra = self._columns_of(src)
         self.report_ = {"extra_columns": extra} if extra else {}
-        width = len(self.feature_names_out_)
-        for lines, rows in src.chunks(self.chunk_rows):
-            X = np.zeros((len(rows), width))
-            sub = _Chunk(lines, rows, src)
-            self._encode_into(X, sub, np.arange(len(rows)), None)
-            yield self._finish(X)
+        for block in self._blocks(src):
+            yield self._finish(block)
 
     def transform(self, table) -> np.ndarray:
         """Encode ``table`` with the fitted encoding.
@@ -811,19 +812,6 @@ class TableEncoder:
         enc.report_ = {}
         enc._layout()
         return enc
-
-
-class _Chunk:
-    """One chunk as a source of its own (so transform can encode chunk by chunk)."""
-
-    def __init__(self, lines, rows, src):
-        self.lines, self.rows, self.src, self.header = lines, rows, src, src.header
-
-    def where(self, line):
-        return self.src.where(line)
-
-    def chunks(self, size):
-        yield self.lines, self.rows
 
 
 def _valid_column(c):
