@@ -268,19 +268,22 @@ def _fit(est, fit, show_progress):
 class _ReadProgress:
     """``reading FILE: N rows`` on stderr, redrawn in place at most every ``interval`` seconds."""
 
-    def __init__(self, stream, name, interval=0.2):
-        self.stream, self.name, self.interval = stream, name, interval
-        self.last, self.drawn = 0.0, False
+    def __init__(self, stream, name, interval=0.2, always=False):
+        self.stream, self.name, self.interval, self.always = stream, name, interval, always
+        self.last, self.drawn, self.state = 0.0, False, None
 
-    def __call__(self, stage, rows):
+    def __call__(self, stage, rows, force=False):
+        self.state = stage, rows
         now = time.monotonic()
-        if now - self.last < self.interval:
+        if not force and now - self.last < self.interval:
             return
         self.last, self.drawn = now, True
         self.stream.write(f"\r{stage} {self.name}: {rows:,} rows   ")
         self.stream.flush()
 
     def finish(self):
+        if self.state is not None and (self.drawn or self.always):
+            self(*self.state, force=True)  # the final count
         if self.drawn:
             self.stream.write("\n")
             self.stream.flush()
@@ -307,7 +310,8 @@ def train_command(args, out=None):
                            max_categories=args.max_categories, task=args.task,
                            delimiter=args.delimiter)
     show = "always" if args.progress else (args.progress is None and sys.stderr.isatty())
-    reading = _ReadProgress(sys.stderr, os.path.basename(args.data)) if show else None
+    reading = _ReadProgress(sys.stderr, os.path.basename(args.data),
+                            always=show == "always") if show else None
     try:
         X_fit, X_test, y_fit, y_test = encoder.fit_split(
             args.data, args.target, test_size=args.test_size, random_state=args.random_state,

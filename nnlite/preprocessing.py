@@ -46,6 +46,7 @@ MISSING = frozenset({"", "NA", "N/A", "NaN", "nan", "null", "NULL"})
 
 _KINDS = ("numeric", "categorical", "ignored")
 _MAX_TARGET_CLASSES = 1000
+_ID_ROWS = 10_000  # distinct text values counted to tell an id column (bounds the memory)
 
 
 class TableError(ValueError):
@@ -256,11 +257,13 @@ class _Scan:
                     m[2] = m[2] and bool((steps < 0).all())
                     m[0] = x[-1]
         counts = self.counts[j]
-        for start in range(0, len(values), 4096):  # a number column overflows at once
+        # numbers: only as many as could be categories; text: enough to tell an id
+        cap = self.cap if self.bad[j] is None else max(self.cap, _ID_ROWS)
+        for start in range(0, len(values), 4096):
             if self.many[j]:
                 break
             counts.update(values[start:start + 4096])
-            if len(counts) > self.cap:
+            if len(counts) > cap:
                 self.many[j] = True
                 counts.clear()
 
@@ -392,7 +395,7 @@ class TableEncoder:
         self._check_params(header, target)
         t = header.index(target) if target is not None else None
         self.delimiter_ = getattr(src, "delimiter", None)
-        scan = _Scan(len(header), max(self.max_categories, 20))
+        scan = _Scan(len(header), self.max_categories)
         codes, index, numbers_ok, ychunks = [], {}, True, []
         for lines, rows in src.chunks(self.chunk_rows):
             cols = list(zip(*rows))
@@ -471,6 +474,10 @@ class TableEncoder:
                 else:
                     col.update(kind="numeric", has_missing=bool(scan.missing[j]),
                                reason="given" if name in self.numeric else "numbers")
+            elif (name not in self.categorical and not scan.many[j] and len(counts) == n
+                  and n >= 10):
+                col.update(kind="ignored", reason="an id: every value is different; use "
+                           "--categorical to keep it")
             elif scan.many[j] or len(counts) > self.max_categories:
                 if name in self.categorical:
                     raise TableError(f"{src.name}: column {name!r} has more than "
@@ -478,9 +485,6 @@ class TableEncoder:
                                      "--max-categories to one-hot encode it")
                 col.update(kind="ignored", reason=f"more than {self.max_categories} distinct "
                            "values, too many to one-hot (raise --max-categories)")
-            elif (name not in self.categorical and len(counts) == n and n >= 10):
-                col.update(kind="ignored", reason="an id: every value is different; use "
-                           "--categorical to keep it")
             else:
                 cats = sorted({"" if _is_missing(v) else v for v in counts})
                 cats = [c for c in cats if c] + ([""] if "" in cats else [])
