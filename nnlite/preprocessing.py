@@ -27,6 +27,7 @@ float array of the result, so memory stays at that array plus a chunk.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import itertools
 import math
@@ -546,6 +547,10 @@ class TableEncoder:
         """
         if not (isinstance(test_size, numbers.Real) and 0 <= test_size < 1):
             raise ValueError(f"test_size must be in [0, 1); got {test_size!r}")
+        with self._transaction():
+            return self._fit_split(table, target, test_size, random_state, progress)
+
+    def _fit_split(self, table, target, test_size, random_state, progress):
         src = _source(table, self.delimiter)
         scan, y, codes = self._scan(src, target, progress)
         columns = self._decide(src, scan, target)
@@ -572,12 +577,31 @@ class TableEncoder:
             The target column (``None`` without ``target``), rows in the
             table's order.
         """
+        with self._transaction():
+            return self._fit_transform(table, target)
+
+    def _fit_transform(self, table, target):
         src = _source(table, self.delimiter)
         scan, y, codes = self._scan(src, target, None)
         columns = self._decide(src, scan, target)
         X = self._fit_encode(src, columns, scan.n, np.arange(scan.n), scan.n, target, None)
         self._fit_target(y if (target is not None and codes is None) else None)
         return X, y
+
+    @contextlib.contextmanager
+    def _transaction(self):
+        """A fit that fails leaves the encoder as it was (still usable if it was fitted)."""
+        saved = dict(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(saved)
+            raise
+
+    def get_params(self) -> dict:
+        """The constructor's parameters, by name (as scikit-learn's ``get_params``)."""
+        return {k: getattr(self, k) for k in self._PARAMS}
 
     def fit(self, table, target=None):
         """Learn the encoding from ``table``; see :meth:`fit_transform`.
@@ -778,7 +802,7 @@ class TableEncoder:
 
     def __nnlite_getstate__(self):
         self._check_fitted()
-        config = {"params": {k: getattr(self, k) for k in self._PARAMS},
+        config = {"params": self.get_params(),
                   "columns": self.columns_, "target": self.target_, "task": self.task_}
         arrays = {"median": self.median_, "mean": self.mean_, "scale": self.scale_,
                   "target_stats": np.array([self.target_mean_, self.target_scale_])}
@@ -892,8 +916,14 @@ class TabularModel:
         -------
         self
         """
-        X, y = self.encoder.fit_transform(table, target)
-        return self.fit_encoded(X, y)
+        encoder = type(self.encoder)(**self.encoder.get_params())
+        X, y = encoder.fit_transform(table, target)
+        previous, self.encoder = self.encoder, encoder
+        try:
+            return self.fit_encoded(X, y)
+        except BaseException:  # the estimator is left as it was: so is its encoder
+            self.encoder = previous
+            raise
 
     def fit_encoded(self, X, y):
         """Fit the estimator on rows already encoded by the (fitted) encoder.

@@ -282,6 +282,32 @@ def test_a_tabular_model_saves_and_loads_without_pickle(tmp_path, people_csv):
         nnlite.io.get_state(TableEncoder())
 
 
+def test_a_failed_fit_leaves_the_fitted_encoder_and_model_usable(tmp_path, people_csv):
+    enc = TableEncoder().fit(people_csv, "label")
+    before = enc.transform(people_csv)
+    state = nnlite.io.get_state(enc)[0]
+    (tmp_path / "bad.csv").write_text("a,b,label\n1,,x\n2,,y\n")
+    with pytest.raises(TableError, match="column 'b' is empty in every row"):
+        enc.fit(tmp_path / "bad.csv", "label")
+    with pytest.raises(TableError, match="has a single class"):
+        enc.fit_split({"a": [1, 2, 3], "label": ["x", "x", "x"]}, "label")
+    assert nnlite.io.get_state(enc)[0] == state
+    np.testing.assert_array_equal(enc.transform(people_csv), before)
+
+    model = TabularModel(TableEncoder(), nnlite.MLPClassifier(
+        hidden_layer_sizes=(4,), solver="lbfgs", max_iter=50, random_state=0))
+    model.fit(people_csv, "label")
+    proba = model.predict_proba(people_csv)
+    # the encoder fits the new table, then the estimator refuses it
+    model.estimator.set_params(alpha=-1.0)
+    other = {"u": [1.0, 3.0, 2.0, 4.0], "label": ["a", "b", "a", "b"]}
+    with pytest.raises(ValueError, match="alpha"):
+        model.fit(other, "label")
+    model.estimator.set_params(alpha=1e-4)
+    assert model.encoder.target_ == "label" and model.encoder.used_columns[0] == "city"
+    np.testing.assert_array_equal(model.predict_proba(people_csv), proba)
+
+
 def test_the_reported_metrics_match_scikit_learn():
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.RandomState(0)
