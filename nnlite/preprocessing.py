@@ -158,7 +158,9 @@ class _CSVSource:
 
 
 def _cell(v):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
+    # None, NaN and pandas' NA and NaT are missing values
+    if v is None or (isinstance(v, (float, np.floating)) and math.isnan(v)) or \
+            type(v).__name__ in ("NAType", "NaTType"):
         return ""
     if isinstance(v, (float, np.floating)):
         return repr(float(v))

@@ -140,6 +140,12 @@ def test_chunks_change_nothing_and_a_mapping_reads_like_the_file(people_csv):
     pd = pytest.importorskip("pandas")
     Xd, _ = TableEncoder().fit_transform(pd.DataFrame(t), "label")
     np.testing.assert_array_equal(X, Xd)
+    # pandas' own missing values (NA in nullable columns) are missing too
+    t["age"] = pd.array([None if a is None else a for a in t["age"]], dtype="Float64")
+    t["city"] = pd.array([c or None for c in t["city"]], dtype="string")
+    frame = pd.DataFrame(t)
+    frame.loc[frame["city"].isna(), "city"] = pd.NA
+    np.testing.assert_array_equal(TableEncoder().fit_transform(frame, "label")[0], X)
     enc = TableEncoder(chunk_rows=5).fit(people_csv, "label")
     assert len(list(enc.transform_chunks(people_csv))) == 24
     np.testing.assert_array_equal(enc.transform(people_csv), X)
