@@ -61,63 +61,6 @@ class CommandError(Exception):
 
 
 # ----- reading tables -----------------------------------------------------------------------
-def read_table(path):
-    """Header and rows of a CSV file with a header line (comma-separated, UTF-8).
-
-    Returns
-    -------
-    header : list of str
-    rows : list of (line number, list of str)
-        Blank lines are skipped.
-
-    Raises
-    ------
-    CommandError
-        If the file cannot be read or is not a well-formed table.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            lines = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not a CSV text file (it is not valid UTF-8)") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path}: not a valid CSV file (line {reader.line_num}: {exc})") \
-            from None
-    lines = [(n, row) for n, row in lines if any(cell.strip() for cell in row)]
-    if not lines:
-        raise CommandError(f"{path}: the file is empty; expected a header line and data rows")
-    (_, header), rows = lines[0], lines[1:]
-    header = [h.strip() for h in header]
-    if any(not h for h in header):
-        raise CommandError(f"{path}: the header line has an empty column name")
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise CommandError(f"{path}: the header names column {h!r} twice")
-        seen.add(h)
-    if not rows:
-        raise CommandError(f"{path}: no data rows after the header line")
-    for n, row in rows:
-        if len(row) != len(header):
-            raise CommandError(f"{path}, line {n}: {len(row)} fields, but the header has "
-                               f"{len(header)}; not a well-formed CSV table")
-    return header, rows
-
-
-def _column_index(path, header, name):
-    if name not in header:
-        shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
-        raise CommandError(f"{path}: no column {name!r}; the columns are: {shown}")
-    return header.index(name)
-
-
 def _number(text):
     """``float(text)`` for a finite number, else None."""
     try:
@@ -573,8 +516,14 @@ def _report_unseen(report):
 def _predict_numeric(model, args):
     """Presets, ScaledModel and Sequential models: numeric columns only."""
     from .models import Sequential
+    from .preprocessing import TableError, _CSVSource
 
-    header, rows = read_table(args.data)
+    try:
+        src = _CSVSource(args.data, args.delimiter)
+        rows = [(n, row) for lines, chunk in src.chunks(8192) for n, row in zip(lines, chunk)]
+    except TableError as exc:
+        raise CommandError(str(exc)) from None
+    header = src.header
     names = getattr(model, "feature_names", None)
     if names is None and getattr(model, "feature_names_in_", None) is not None:
         names = [str(n) for n in model.feature_names_in_]
