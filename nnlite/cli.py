@@ -248,6 +248,11 @@ def train_command(args, out=None):
     if not os.path.isdir(folder):  # before training, not after
         raise CommandError(f"{args.output}: cannot write the model (no folder {folder})")
     _make_estimator(args, "regression")  # the options are checked before the data is read
+    if args.plot:
+        _pyplot()
+        plot_folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(plot_folder):
+            raise CommandError(f"{args.plot}: cannot write the plot (no folder {plot_folder})")
     encoder = TableEncoder(categorical=_column_list(args.categorical),
                            numeric=_column_list(args.numeric), ignore=_column_list(args.ignore),
                            max_categories=args.max_categories, task=args.task,
@@ -339,15 +344,20 @@ def _matrix_lines(cm, classes):
     return lines
 
 
-def _plot_report(path, est, cm):
-    """The loss curves (and the confusion matrix for a classifier) as one image."""
+def _pyplot():
     try:
         import matplotlib
-        matplotlib.use("Agg")
+        matplotlib.use("Agg")  # files only: no window, no display needed
         import matplotlib.pyplot as plt
     except ImportError:
         raise CommandError("--plot needs matplotlib, which is not installed; install it with "
                            'pip install "nnlite[plot]"') from None
+    return plt
+
+
+def _plot_report(path, est, cm):
+    """The loss curves (and the confusion matrix for a classifier) as one image."""
+    plt = _pyplot()
     fig, axes = plt.subplots(1, 1 if cm is None else 2, figsize=(5 if cm is None else 10, 4),
                              squeeze=False)
     ax = axes[0, 0]

@@ -367,6 +367,8 @@ ERRORS = [
      "--test-size must be in [0, 1)"),
     (["train", "labels_y.csv", "--target", "y", "-o", "no/such/dir/m"], "cannot write the model"),
     (["predict", "net.nnlite", "labels_y.csv", "--proba"], "--proba needs a classifier"),
+    (["train", "labels_y.csv", "--target", "y", "--plot", "no/dir/p.png", "-o", "m"],
+     "no/dir/p.png: cannot write the plot (no folder"),
 ]
 
 

@@ -174,3 +174,19 @@ def test_reading_progress_when_asked(mixed):
     assert proc.returncode == 0, proc.stderr
     assert "encoding people.csv: 200 rows" in proc.stderr
     assert "encoding" not in proc.stdout
+
+
+def test_plot_without_matplotlib_is_a_clear_error_before_training(mixed, monkeypatch, capsys):
+    import sys
+
+    from nnlite import cli
+
+    d, _ = mixed
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails
+    status = cli.main(["train", str(d / "people.csv"), "--target", "label", "--plot",
+                       str(d / "x.png"), "-o", str(d / "never.nnlite")])
+    captured = capsys.readouterr()
+    assert status == 1 and captured.out == ""
+    assert captured.err == ("nnlite: error: --plot needs matplotlib, which is not installed; "
+                            "install it with pip install \"nnlite[plot]\"\n")
+    assert not (d / "never.nnlite").exists()
