@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import io
 import math
 import os
 import re
@@ -92,58 +91,6 @@ def numeric_columns(path, header, rows, columns):
 
 
 # ----- train --------------------------------------------------------------------------------
-#: Seconds of training before the progress bar appears on a terminal (short runs show none).
-_PROGRESS_DELAY = 0.5
-
-
-class _Progress(io.TextIOBase):
-    """Reads the presets' verbose lines and draws a progress bar on a terminal stream."""
-
-    def __init__(self, stream, total, width=30, delay=0.5, interval=0.1):
-        self.stream, self.total, self.width = stream, max(int(total), 1), width
-        self.epoch, self.loss, self.score, self._partial = 0, None, None, ""
-        self.drawn = False
-        # short runs show nothing; long ones redraw at most every `interval` seconds
-        self.start, self.delay, self.interval, self.last = time.monotonic(), delay, interval, 0.0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        self._partial += text
-        *lines, self._partial = self._partial.split("\n")
-        for line in lines:
-            if line.startswith("Iteration "):
-                head, _, loss = line.partition("loss = ")
-                self.epoch = int(head.split()[1].rstrip(","))
-                self.loss = float(loss)
-                self.draw()
-            elif line.startswith("Validation score: "):
-                self.score = float(line.split(": ", 1)[1])
-        return len(text)
-
-    def draw(self, force=False):
-        now = time.monotonic()
-        if not force and (now - self.start < self.delay or now - self.last < self.interval):
-            return
-        self.last = now
-        done = min(self.epoch / self.total, 1.0)
-        filled = int(round(done * self.width))
-        bar = "#" * filled + "." * (self.width - filled)
-        extra = f"  loss {self.loss:.4g}" if self.loss is not None else ""
-        if self.score is not None:
-            extra += f"  validation {self.score:.4g}"
-        self.stream.write(f"\rtraining [{bar}] {self.epoch}/{self.total} epochs{extra}   ")
-        self.stream.flush()
-        self.drawn = True
-
-    def finish(self):
-        if self.drawn:
-            self.draw(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 #: estimator parameter -> command-line flag (without the leading dashes), where they differ
 _FLAGS = {"hidden_layer_sizes": "hidden"}
 
@@ -181,24 +128,22 @@ def _make_estimator(args, task):
 
 
 def _fit(est, fit, show_progress):
-    """Run ``fit()``, which fits ``est``; return the warnings it raised as one-line messages."""
+    """Run ``fit()``, which fits ``est``; return the warnings it raised as one-line messages.
+
+    With ``show_progress`` the estimator reports each epoch (or, for L-BFGS, the
+    iterations at the end) through a :class:`~nnlite.callbacks.ProgressBar` on stderr.
+    """
+    from .callbacks import ProgressBar
     from .exceptions import ConvergenceWarning
-    progress = None
-    if show_progress and est.solver != "lbfgs":
-        progress = _Progress(sys.stderr, est.max_iter, delay=0.0 if show_progress == "always"
-                             else _PROGRESS_DELAY)
-        est.set_params(verbose=True)
-    elif show_progress:
-        sys.stderr.write("training (lbfgs) ...\n")
+
+    if show_progress:
+        est.set_params(callbacks=[ProgressBar()])  # stderr as it is when the fit runs
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with contextlib.redirect_stdout(progress) if progress else contextlib.nullcontext():
-                fit()
+            fit()
     finally:
-        if progress is not None:
-            progress.finish()
-            est.set_params(verbose=False)
+        est.set_params(callbacks=None)  # the saved model keeps no progress bar
     messages = []
     for w in caught:
         text = str(w.message).strip().splitlines()[0]
@@ -709,9 +654,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fraction of rows held out to report a score (default: 0.2; 0: none)")
     bar = t.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None,
-                     help="show a progress bar on stderr (default: only on a terminal)")
+                     help="show the reading and training progress on stderr (default: only "
+                     "on a terminal)")
     bar.add_argument("--no-progress", dest="progress", action="store_false",
-                     help="never show the progress bar")
+                     help="never show the progress")
 
     pr = sub.add_parser("predict", help="predict every row of a CSV file with a saved model",
                         description="Write predictions as CSV (one row per input row) to "

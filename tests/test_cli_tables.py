@@ -170,9 +170,11 @@ def test_plot_writes_the_curves_and_the_confusion_matrix(mixed):
 def test_reading_progress_when_asked(mixed):
     d, _ = mixed
     proc = nnlite_cmd("train", "people.csv", "--target", "label", "--hidden", "4",
-                      "--max-iter", "3", "--progress", "-o", "prog.nnlite", cwd=d)
+                      "--solver", "lbfgs", "--max-iter", "3", "--progress", "-o", "prog.nnlite",
+                      cwd=d)
     assert proc.returncode == 0, proc.stderr
     assert "encoding people.csv: 200 rows" in proc.stderr
+    assert re.search(r"\n3 L-BFGS iterations: loss [0-9.]+, 00:00", proc.stderr)
     assert "encoding" not in proc.stdout
 
 
