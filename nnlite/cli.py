@@ -309,8 +309,7 @@ def _plot_report(path, est, cm):
     curve = getattr(est, "loss_curve_", None)
     if curve:
         ax.plot(range(1, len(curve) + 1), curve, label="training loss")
-        history = getattr(est, "_history", None)
-        val = getattr(history, "validation_loss_curve", None) if history is not None else None
+        val = getattr(est, "validation_loss_curve_", None)  # with early stopping
         if val:
             ax.plot(range(1, len(val) + 1), val, label="validation loss", linestyle="--")
         ax.set_xlabel("epoch")
