@@ -423,6 +423,7 @@ class TableEncoder:
                     if len(index) > _MAX_TARGET_CLASSES:
                         index, codes = None, []
             scan.n += len(rows)
+            del lines, rows, cols, col  # one chunk of text alive at a time
             if progress:
                 progress("reading", scan.n)
         if t is None:
@@ -556,13 +557,17 @@ class TableEncoder:
         src = _source(table, self.delimiter)
         scan, y, codes = self._scan(src, target, progress)
         columns = self._decide(src, scan, target)
+        regression = codes is None
         fit, test = _split_rows(scan.n, test_size, random_state, strata=codes)
+        y_fit, y_test, n_fit = y[fit], y[test], len(fit)
+        # the encoded array will be the big one: what is no longer needed goes first
         position = np.empty(scan.n, dtype=np.intp)
-        position[fit] = np.arange(len(fit))
-        position[test] = len(fit) + np.arange(len(test))
-        X = self._fit_encode(src, columns, scan.n, position, len(fit), target, progress)
-        self._fit_target(y[fit] if codes is None else None)
-        return X[:len(fit)], X[len(fit):], y[fit], y[test]
+        position[fit] = np.arange(n_fit)
+        position[test] = n_fit + np.arange(len(test))
+        del y, codes, fit, test
+        X = self._fit_encode(src, columns, scan.n, position, n_fit, target, progress)
+        self._fit_target(y_fit if regression else None)
+        return X[:n_fit], X[n_fit:], y_fit, y_test
 
     def fit_transform(self, table, target=None):
         """Learn the encoding on every row of ``table`` and encode it.
@@ -670,6 +675,7 @@ class TableEncoder:
             block = np.zeros((len(rows), width))
             for col in used:
                 self._encode_column(block, col, cols[where[col["name"]]], lines, src)
+            del lines, rows, cols  # one chunk of text alive at a time, not two
             yield block
 
     def _encode_column(self, X, col, values, lines, src):

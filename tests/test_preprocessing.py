@@ -333,3 +333,35 @@ def test_import_nnlite_imports_no_plotting_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def _numbers_csv(path, n, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.normal(size=(n, 6)).round(4)
+    colour = np.array(["red", "green", "blue"])[rng.randint(3, size=n)]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("a,b,c,d,e,f,colour,y\n")
+        for row, c in zip(X.tolist(), colour):
+            f.write(",".join(map(repr, row)) + f",{c},{row[0] > 0}\n")
+    return path
+
+
+def test_reading_memory_grows_by_the_encoded_array_only(tmp_path):
+    import tracemalloc
+
+    peaks = {}
+    for n in (20_000, 60_000):  # both several chunks of 8,192 rows
+        path = _numbers_csv(tmp_path / f"n{n}.csv", n)
+        tracemalloc.start()
+        try:
+            X_fit, X_test, y_fit, y_test = TableEncoder().fit_split(path, "y")
+            peaks[n] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert X_fit.shape[1] == 9
+        del X_fit, X_test
+    # 40,000 more rows cost their encoded floats (9 x 8 bytes), their labels (the
+    # target as text of 5 characters, 4 bytes each) and a row index (8 bytes); holding
+    # their cells as Python strings would cost over 400 bytes a row
+    per_row = (peaks[60_000] - peaks[20_000]) / 40_000
+    assert per_row < 9 * 8 + 5 * 4 + 8 + 16
