@@ -1,5 +1,6 @@
 """nnlite: a small, exact and fast neural-network library on numpy and scipy."""
 
+from . import embedding_network as _embedding_network  # noqa: F401  (registers it)
 from . import gradcheck
 from . import preprocessing as _preprocessing  # noqa: F401  (registers TableEncoder, TabularModel)
 from . import tabular as _tabular  # noqa: F401  (registers ScaledModel with nnlite.load)

@@ -201,7 +201,7 @@ def train_command(args, out=None):
     encoder = TableEncoder(categorical=_column_list(args.categorical),
                            numeric=_column_list(args.numeric), ignore=_column_list(args.ignore),
                            max_categories=args.max_categories, task=args.task,
-                           delimiter=args.delimiter)
+                           embed_many=args.embedding, delimiter=args.delimiter)
     show = "always" if args.progress else (args.progress is None and sys.stderr.isatty())
     reading = _ReadProgress(sys.stderr, os.path.basename(args.data),
                             always=show == "always") if show else None
@@ -216,6 +216,8 @@ def train_command(args, out=None):
             reading.finish()
     task = encoder.task_
     est = _make_estimator(args, task)
+    if encoder.embedding_sizes_:
+        est = _embedding_network(args, encoder, est)
     model = TabularModel(encoder, est)
     info = model.info
     info.update(data=os.path.basename(args.data), n_train=int(len(y_fit)),
@@ -278,6 +280,28 @@ def train_command(args, out=None):
             from None
     p(f"saved the model to {args.output}")
     return model
+
+
+def _embedding_network(args, encoder, preset):
+    """The network for a table with embedded columns, with the preset's hyperparameters."""
+    from .embedding_network import EmbeddingNetwork
+
+    embedded = [c["name"] for c in encoder.columns_ if c.get("encoding") == "embedding"]
+    why = (f"column {embedded[0]!r} has more than {encoder.max_categories} categories and "
+           "goes to an embedding, which trains with")
+    if args.solver != "adam":
+        raise CommandError(f"--solver {args.solver}: {why} adam; use --solver adam or "
+                           "--no-embedding")
+    if args.early_stopping:
+        raise CommandError(f"--early-stopping: {why}out early stopping; use --no-embedding "
+                           "to keep it")
+    if args.activation == "logistic":
+        raise CommandError(f"--activation logistic: {why} relu, tanh or identity")
+    return EmbeddingNetwork(
+        encoder.n_dense_, encoder.embedding_sizes_, encoder.task_,
+        hidden_layer_sizes=preset.hidden_layer_sizes, activation=args.activation,
+        alpha=args.alpha, learning_rate_init=args.learning_rate_init, max_iter=args.max_iter,
+        batch_size=args.batch_size or 200, random_state=args.random_state)
 
 
 def _matrix_lines(cm, classes):
@@ -550,6 +574,14 @@ def info_command(args, out=None):
     if net is None or not getattr(net, "built", False):
         p("network: not built (the model was saved before training)")
         return
+    from .models import Graph
+
+    if isinstance(net, Graph):  # its own table: node, layer, width, parameters, inputs
+        p("layers:")
+        for line in str(net.summary()).splitlines():
+            p(f"  {line}")
+        _training_summary(p, est, getattr(model, "info", {}))
+        return
     p("layers:")
     width = net.n_in
     for i, layer in enumerate(net.layers):
@@ -622,7 +654,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ignore", metavar="COLUMNS", default="",
                    help="comma-separated columns to leave out")
     t.add_argument("--max-categories", type=_positive_int, default=100, metavar="N",
-                   help="text columns with more distinct values are left out (default: 100)")
+                   help="text columns with more distinct values go to an embedding (up to "
+                   "10,000 values; default: 100)")
+    t.add_argument("--no-embedding", dest="embedding", action="store_false",
+                   help="leave out text columns with more than --max-categories categories "
+                   "instead of feeding them to an embedding")
     t.add_argument("--delimiter", metavar="CHAR", default=None,
                    help="the CSV delimiter (default: the most frequent of , ; and tab on the "
                    "header line)")

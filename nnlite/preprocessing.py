@@ -315,6 +315,12 @@ class TableEncoder:
     task : {"auto", "classification", "regression"}, default="auto"
         With ``"auto"``, classification for a target holding text or integers
         with at most 20 distinct values, regression otherwise.
+    embed_many : bool, default=False
+        Feed a text column with more than ``max_categories`` distinct values
+        (and at most 10,000) to an embedding instead of ignoring it: the
+        column becomes one column of category codes, placed after all the
+        other features, for a network with an :class:`~nnlite.Embedding`
+        (see :class:`~nnlite.embedding_network.EmbeddingNetwork`).
     chunk_rows : int, default=8192
         Rows read and encoded at a time.
     delimiter : str, optional
@@ -331,6 +337,12 @@ class TableEncoder:
         (numeric).
     feature_names_out_ : list of str
         Names of the output columns, shape (n_features_out,).
+    n_dense_ : int
+        Number of leading output columns that are numbers or one-hot; the
+        columns after them hold the codes of the embedded columns.
+    embedding_sizes_ : list of int
+        Per embedded column, its number of codes (categories plus one, the
+        last code standing for a category training never saw).
     median_, mean_, scale_ : ndarray of shape (n_numeric,)
         Statistics of the numeric columns over the training rows.
     target_, task_ : str
@@ -358,12 +370,14 @@ class TableEncoder:
     """
 
     def __init__(self, *, categorical=(), numeric=(), ignore=(), max_categories: int = 100,
-                 task: str = "auto", chunk_rows: int = 8192, delimiter: str | None = None):
+                 task: str = "auto", embed_many: bool = False, chunk_rows: int = 8192,
+                 delimiter: str | None = None):
         self.categorical = list(categorical)
         self.numeric = list(numeric)
         self.ignore = list(ignore)
         self.max_categories = max_categories
         self.task = task
+        self.embed_many = embed_many
         self.chunk_rows = chunk_rows
         self.delimiter = delimiter
 
@@ -482,6 +496,10 @@ class TableEncoder:
                   and n >= 10):
                 col.update(kind="ignored", reason="an id: every value is different; use "
                            "--categorical to keep it")
+            elif self.embed_many and len(counts) > self.max_categories and not scan.many[j]:
+                col.update(kind="categorical", categories=_categories(counts),
+                           encoding="embedding", reason=f"more than {self.max_categories} "
+                           "distinct values: a learned vector per category")
             elif scan.many[j] or len(counts) > self.max_categories:
                 if name in self.categorical:
                     raise TableError(f"{src.name}: column {name!r} has more than "
@@ -490,9 +508,8 @@ class TableEncoder:
                 col.update(kind="ignored", reason=f"more than {self.max_categories} distinct "
                            "values, too many to one-hot (raise --max-categories)")
             else:
-                cats = sorted({"" if _is_missing(v) else v for v in counts})
-                cats = [c for c in cats if c] + ([""] if "" in cats else [])
-                col.update(kind="categorical", categories=cats,
+                col.update(kind="categorical", categories=_categories(counts),
+                           encoding="one-hot",
                            reason="given" if name in self.categorical else "text")
             columns.append(col)
         if not any(c["kind"] != "ignored" for c in columns):
@@ -501,18 +518,29 @@ class TableEncoder:
         return columns
 
     def _layout(self):
-        names, self._offsets = [], []
+        names, offsets, codes = [], {}, []
         for col in self.columns_:
-            self._offsets.append(len(names))
+            name = col["name"]
             if col["kind"] == "numeric":
-                names.append(col["name"])
+                offsets[name] = len(names)
+                names.append(name)
                 if col["has_missing"]:
-                    names.append(f"{col['name']} (missing)")
+                    names.append(f"{name} (missing)")
+            elif col["kind"] == "categorical" and col["encoding"] == "embedding":
+                codes.append(col)
             elif col["kind"] == "categorical":
-                names.extend(f"{col['name']}={c}" if c else f"{col['name']} (missing)"
+                offsets[name] = len(names)
+                names.extend(f"{name}={c}" if c else f"{name} (missing)"
                              for c in col["categories"])
+        self.n_dense_ = len(names)
+        self.embedding_sizes_ = []
+        for col in codes:  # code columns last, so the dense part is one slice
+            offsets[col["name"]] = len(names)
+            names.append(f"{col['name']} (code)")
+            self.embedding_sizes_.append(len(col["categories"]) + 1)  # + unseen
+        self._offsets = [offsets.get(c["name"]) for c in self.columns_]
         self.feature_names_out_ = names
-        self._offset_of = {c["name"]: o for c, o in zip(self.columns_, self._offsets)}
+        self._offset_of = offsets
         self._fitting = False
         self._lookup = {}
         for col in self.columns_:
@@ -698,7 +726,10 @@ class TableEncoder:
         lookup = self._lookup[name]
         codes = np.array(list(map(lookup.get, values, itertools.repeat(-1))), dtype=np.intp)
         known = codes >= 0
-        X[np.flatnonzero(known), o + codes[known]] = 1.0
+        if col["encoding"] == "embedding":
+            X[:, o] = np.where(known, codes, len(col["categories"]))  # the last: unseen
+        else:
+            X[np.flatnonzero(known), o + codes[known]] = 1.0
         if not known.all():
             r = report.setdefault(name, {"unseen": 0, "examples": [], "missing": 0})
             for k in np.flatnonzero(~known):
@@ -789,6 +820,9 @@ class TableEncoder:
             if kind == "numeric":
                 what = "numeric, standardised" + (
                     "; missing -> median + indicator column" if col["has_missing"] else "")
+            elif kind == "categorical" and col["encoding"] == "embedding":
+                what = (f"categorical, embedding of {len(col['categories'])} categories "
+                        f"(+1 for unseen): {col['reason']}")
             elif kind == "categorical":
                 cats = [c or "(missing)" for c in col["categories"]]
                 what = f"categorical, one-hot {len(cats)} categories: {_short(cats, 6)}"
@@ -805,8 +839,8 @@ class TableEncoder:
                 f"{kinds['ignored']} ignored -> {len(self.feature_names_out_)} features)")
 
     # ----- nnlite.save / nnlite.load -------------------------------------------------------
-    _PARAMS = ("categorical", "numeric", "ignore", "max_categories", "task", "chunk_rows",
-               "delimiter")
+    _PARAMS = ("categorical", "numeric", "ignore", "max_categories", "task", "embed_many",
+               "chunk_rows", "delimiter")
 
     def __nnlite_getstate__(self):
         self._check_fitted()
@@ -850,6 +884,12 @@ class TableEncoder:
         return enc
 
 
+def _categories(counts):
+    """The categories seen, sorted, the missing one ("") last."""
+    cats = sorted({"" if _is_missing(v) else v for v in counts})
+    return [c for c in cats if c] + ([""] if "" in cats else [])
+
+
 def _valid_column(c):
     if not (isinstance(c, dict) and isinstance(c.get("name"), str)
             and c.get("kind") in _KINDS and isinstance(c.get("reason", ""), str)):
@@ -857,7 +897,7 @@ def _valid_column(c):
     if c["kind"] == "categorical":
         cats = c.get("categories")
         return isinstance(cats, list) and all(isinstance(v, str) for v in cats) and \
-            len(set(cats)) == len(cats)
+            len(set(cats)) == len(cats) and c.get("encoding") in ("one-hot", "embedding")
     if c["kind"] == "numeric":
         return isinstance(c.get("has_missing"), bool)
     return True
@@ -901,7 +941,10 @@ class TabularModel:
 
     @property
     def is_classifier(self) -> bool:
-        """Whether the estimator is a classifier."""
+        """Whether the model predicts classes."""
+        task = getattr(self.encoder, "task_", None)
+        if task is not None:
+            return task == "classification"
         return hasattr(self.estimator, "classes_") or hasattr(self.estimator, "predict_proba")
 
     @property
