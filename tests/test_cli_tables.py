@@ -192,3 +192,56 @@ def test_plot_without_matplotlib_is_a_clear_error_before_training(mixed, monkeyp
     assert captured.err == ("nnlite: error: --plot needs matplotlib, which is not installed; "
                             "install it with pip install \"nnlite[plot]\"\n")
     assert not (d / "never.nnlite").exists()
+
+
+@pytest.fixture(scope="module")
+def shop_files(tmp_path_factory):
+    from tests.test_preprocessing import shops
+
+    d = tmp_path_factory.mktemp("shops")
+    t = shops()
+    write_csv(d / "shops.csv", list(t), list(zip(*t.values())))
+    write_csv(d / "new_shops.csv", ["shop", "x", "colour"],
+              [["s001", 0.5, "red"], ["nowhere", 0.1, "blue"]])
+    return d
+
+
+def test_a_column_with_many_categories_goes_to_an_embedding(shop_files):
+    d = shop_files
+    proc = nnlite_cmd("train", "shops.csv", "--target", "level", "--ignore", "sales",
+                      "--hidden", "16", "--max-iter", "60", "--learning-rate-init", "0.01",
+                      "-o", "shops.nnlite", cwd=d)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert ("  shop: categorical, embedding of 150 categories (+1 for unseen): more than 100 "
+            "distinct values: a learned vector per category") in out
+    assert "trained EmbeddingNetwork (16,) on 1200 rows in " in out
+    accuracy = float(re.search(r"held-out accuracy on 300 rows: ([0-9.]+)", out).group(1))
+    assert accuracy > 0.85
+    info = nnlite_cmd("info", "shops.nnlite", cwd=d).stdout
+    assert "model: EmbeddingNetwork behind a table encoding" in info
+    assert "Embedding(151, 16)" in info and "features (4): x, colour=blue, colour=red, " \
+        "shop (code)" in info
+    pred = nnlite_cmd("predict", "shops.nnlite", "new_shops.csv", cwd=d)
+    assert pred.returncode == 0, pred.stderr
+    assert len(pred.stdout.splitlines()) == 3
+    assert "shop: 1 unseen (nowhere)" in pred.stderr
+    # without the embedding the column is left out, and the score drops
+    plain = nnlite_cmd("train", "shops.csv", "--target", "level", "--ignore", "sales",
+                       "--no-embedding", "--hidden", "16", "--max-iter", "60",
+                       "--learning-rate-init", "0.01", "-o", "plain.nnlite", cwd=d)
+    assert "  shop: ignored: more than 100 distinct values" in plain.stdout
+    assert "trained MLPClassifier" in plain.stdout
+    blind = float(re.search(r"held-out accuracy on 300 rows: ([0-9.]+)", plain.stdout)
+                  .group(1))
+    assert accuracy > blind + 0.1
+
+
+def test_an_embedding_refuses_options_it_cannot_honour(shop_files):
+    proc = nnlite_cmd("train", "shops.csv", "--target", "level", "--solver", "lbfgs",
+                      "-o", "x.nnlite", cwd=shop_files)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [
+        "nnlite: error: --solver lbfgs: column 'shop' has more than 100 categories and goes "
+        "to an embedding, which trains with adam; use --solver adam or --no-embedding"]
+    assert not (shop_files / "x.nnlite").exists()

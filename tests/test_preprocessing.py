@@ -365,3 +365,71 @@ def test_reading_memory_grows_by_the_encoded_array_only(tmp_path):
     # their cells as Python strings would cost over 400 bytes a row
     per_row = (peaks[60_000] - peaks[20_000]) / 40_000
     assert per_row < 9 * 8 + 5 * 4 + 8 + 16
+
+
+def shops(n=1500, n_shops=150, seed=0):
+    """Sales driven by a shop (many categories), a number and a colour."""
+    rng = np.random.RandomState(seed)
+    names = np.array([f"s{k:03d}" for k in range(n_shops)])
+    effect = rng.normal(size=n_shops) * 2
+    k = rng.randint(n_shops, size=n)
+    x = rng.normal(size=n)
+    colour = rng.choice(["red", "blue"], n)
+    sales = effect[k] + x + (colour == "red") + rng.normal(scale=0.1, size=n)
+    level = np.where(sales > np.median(sales), "high", "low")
+    return {"shop": names[k].tolist(), "x": x.tolist(), "colour": colour.tolist(),
+            "sales": sales.tolist(), "level": level.tolist()}
+
+
+def test_many_categories_go_to_an_embedding_when_asked():
+    t = shops()
+    plain = TableEncoder(ignore=["sales"]).fit(t, "level")
+    assert plain.columns_[0]["kind"] == "ignored" and plain.embedding_sizes_ == []
+    enc = TableEncoder(ignore=["sales"], embed_many=True)
+    X, y = enc.fit_transform(t, "level")
+    shop = enc.columns_[0]
+    assert shop["kind"] == "categorical" and shop["encoding"] == "embedding"
+    assert len(shop["categories"]) == 150 and enc.embedding_sizes_ == [151]
+    assert enc.feature_names_out_ == ["x", "colour=blue", "colour=red", "shop (code)"]
+    assert enc.n_dense_ == 3
+    np.testing.assert_array_equal(X[:, 3], [shop["categories"].index(s) for s in t["shop"]])
+    assert enc.describe()[0] == ("shop: categorical, embedding of 150 categories (+1 for "
+                                 "unseen): more than 100 distinct values: a learned vector "
+                                 "per category")
+    new = enc.transform({"shop": ["s001", "nowhere"], "x": [0.0, 0.0],
+                         "colour": ["red", "red"]})
+    assert new[:, 3].tolist() == [1.0, 150.0]  # unseen: the extra code
+    assert enc.report_["shop"]["unseen"] == 1
+    back = nnlite.io.from_state(*nnlite.io.get_state(enc))
+    np.testing.assert_array_equal(back.transform(t), X)
+
+
+def test_an_embedding_network_learns_per_category_and_saves(tmp_path):
+    from nnlite.embedding_network import EmbeddingNetwork
+
+    t = shops()
+    enc = TableEncoder(ignore=["sales"], embed_many=True)
+    X_fit, X_test, y_fit, y_test = enc.fit_split(t, "level", random_state=0)
+    net = EmbeddingNetwork(enc.n_dense_, enc.embedding_sizes_, enc.task_,
+                           hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=60)
+    model = TabularModel(enc, net).fit_encoded(X_fit, y_fit)
+    accuracy = np.mean(model.predict_encoded(X_test) == y_test)
+    # without the shop the best accuracy is far lower: the embedding learned its effect
+    blind = nnlite.MLPClassifier(hidden_layer_sizes=(16,), max_iter=60, random_state=0,
+                                 learning_rate_init=0.01)
+    blind.fit(X_fit[:, :3], y_fit)
+    assert accuracy > 0.85 and accuracy > blind.score(X_test[:, :3], y_test) + 0.1
+    assert list(net.classes_) == ["high", "low"] and len(net.loss_curve_) == 60
+    nnlite.save(model, tmp_path / "shops.nnlite")
+    back = nnlite.load(tmp_path / "shops.nnlite")
+    assert isinstance(back.estimator, EmbeddingNetwork)
+    np.testing.assert_array_equal(back.predict_proba(t), model.predict_proba(t))
+    reg = EmbeddingNetwork(enc.n_dense_, enc.embedding_sizes_, "regression",
+                           hidden_layer_sizes=(16,), learning_rate_init=0.01, max_iter=60)
+    y = np.array(t["sales"])
+    X = enc.transform(t)
+    assert _metrics.r2(y, reg.fit(X, y).predict(X)) > 0.9
+    with pytest.raises(AttributeError, match="regressor has no predict_proba"):
+        reg.predict_proba(X)
+    with pytest.raises(ValueError, match=r"X must have shape \(n_samples, 4\)"):
+        reg.predict(X[:, :3])
