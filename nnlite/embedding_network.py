@@ -142,7 +142,14 @@ class EmbeddingNetwork:
         return Graph(inputs, out)
 
     def fit(self, X, y):
-        """Train on ``X`` of shape (n_samples, n_features_in_) and ``y``.
+        """Train on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_dense + len(embedding_sizes))
+            Dense features, then one column of codes per embedded column.
+        y : ndarray of shape (n_samples,)
+            Labels (classifier) or values (regressor).
 
         Returns
         -------
@@ -175,13 +182,31 @@ class EmbeddingNetwork:
         return self.network_.predict(self._split(X))
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes) (classifier only)."""
+        """Class probabilities (classifier only).
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_dense + len(embedding_sizes))
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
         if self.task != "classification":
             raise AttributeError("EmbeddingNetwork: a regressor has no predict_proba.")
         return self._output(X)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels or values, shape (n_samples,)."""
+        """Predicted labels or values.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_dense + len(embedding_sizes))
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
         out = self._output(X)
         if self.task == "classification":
             return self.classes_[out.argmax(axis=1)]
