@@ -216,12 +216,6 @@ class EmbeddingNetwork:
         return (f"EmbeddingNetwork(n_dense={self.n_dense}, "
                 f"embedding_sizes={self.embedding_sizes}, task={self.task!r})")
 
-    def __getattr__(self, name):
-        # presets' attributes the command line reads; absent from this network
-        if name in ("validation_scores_", "validation_loss_curve_"):
-            return None
-        raise AttributeError(name)
-
     # ----- nnlite.save / nnlite.load ---------------------------------------------------------
     def __nnlite_getstate__(self):
         if not hasattr(self, "network_"):
