@@ -1,6 +1,8 @@
 """nnlite: a small, exact and fast neural-network library on numpy and scipy."""
 
+from . import embedding_network as _embedding_network  # noqa: F401  (registers it)
 from . import gradcheck
+from . import preprocessing as _preprocessing  # noqa: F401  (registers TableEncoder, TabularModel)
 from . import tabular as _tabular  # noqa: F401  (registers ScaledModel with nnlite.load)
 from ._config import show_config
 from ._threads import get_blas_threads, set_blas_threads

@@ -1,4 +1,4 @@
-"""The two scores the presets report: accuracy and the coefficient of determination."""
+"""Scores: accuracy and R^2 (the presets' own), and those the command line reports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 
 from ._labels import _dense
 
-__all__ = ["accuracy", "r2"]
+__all__ = ["accuracy", "r2", "confusion_matrix", "balanced_accuracy", "mean_absolute_error"]
 
 
 def accuracy(y_true, y_pred, sample_weight=None) -> float:
@@ -43,3 +43,28 @@ def r2_from_sums(numerator, denominator) -> float:
     scores[valid] = 1 - numerator[valid] / denominator[valid]
     scores[(numerator != 0) & (denominator == 0)] = 0.0
     return float(np.average(scores))
+
+
+def confusion_matrix(y_true, y_pred, labels) -> np.ndarray:
+    """Counts of shape (n_labels, n_labels): row = true label, column = predicted label."""
+    index = {label: k for k, label in enumerate(np.asarray(labels).tolist())}
+    cm = np.zeros((len(index), len(index)), dtype=np.int64)
+    t = np.array([index.get(v, -1) for v in np.asarray(y_true).tolist()], dtype=np.intp)
+    p = np.array([index.get(v, -1) for v in np.asarray(y_pred).tolist()], dtype=np.intp)
+    ok = (t >= 0) & (p >= 0)
+    np.add.at(cm, (t[ok], p[ok]), 1)
+    return cm
+
+
+def balanced_accuracy(y_true, y_pred) -> float:
+    """Mean recall over the classes present in ``y_true``."""
+    labels = np.unique(np.r_[np.asarray(y_true), np.asarray(y_pred)])
+    cm = confusion_matrix(y_true, y_pred, labels)
+    support = cm.sum(axis=1)
+    present = support > 0
+    return float(np.mean(np.diag(cm)[present] / support[present]))
+
+
+def mean_absolute_error(y_true, y_pred) -> float:
+    """Mean of ``|y_true - y_pred|``."""
+    return float(np.mean(np.abs(np.asarray(y_true, dtype=float) - np.asarray(y_pred, dtype=float))))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import io
 import math
 import os
 import re
@@ -21,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from ._split import validation_split
+from . import _metrics
 
 __all__ = ["main", "demo", "CommandError"]
 
@@ -61,63 +60,6 @@ class CommandError(Exception):
 
 
 # ----- reading tables -----------------------------------------------------------------------
-def read_table(path):
-    """Header and rows of a CSV file with a header line (comma-separated, UTF-8).
-
-    Returns
-    -------
-    header : list of str
-    rows : list of (line number, list of str)
-        Blank lines are skipped.
-
-    Raises
-    ------
-    CommandError
-        If the file cannot be read or is not a well-formed table.
-    """
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as f:
-            reader = csv.reader(f, strict=True)
-            lines = [(reader.line_num, row) for row in reader]
-    except FileNotFoundError:
-        raise CommandError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise CommandError(f"{path}: is a directory, not a CSV file") from None
-    except OSError as exc:
-        raise CommandError(f"{path}: cannot read it ({exc.strerror or exc})") from None
-    except UnicodeDecodeError:
-        raise CommandError(f"{path}: not a CSV text file (it is not valid UTF-8)") from None
-    except csv.Error as exc:
-        raise CommandError(f"{path}: not a valid CSV file (line {reader.line_num}: {exc})") \
-            from None
-    lines = [(n, row) for n, row in lines if any(cell.strip() for cell in row)]
-    if not lines:
-        raise CommandError(f"{path}: the file is empty; expected a header line and data rows")
-    (_, header), rows = lines[0], lines[1:]
-    header = [h.strip() for h in header]
-    if any(not h for h in header):
-        raise CommandError(f"{path}: the header line has an empty column name")
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise CommandError(f"{path}: the header names column {h!r} twice")
-        seen.add(h)
-    if not rows:
-        raise CommandError(f"{path}: no data rows after the header line")
-    for n, row in rows:
-        if len(row) != len(header):
-            raise CommandError(f"{path}, line {n}: {len(row)} fields, but the header has "
-                               f"{len(header)}; not a well-formed CSV table")
-    return header, rows
-
-
-def _column_index(path, header, name):
-    if name not in header:
-        shown = ", ".join(header[:20]) + (" ..." if len(header) > 20 else "")
-        raise CommandError(f"{path}: no column {name!r}; the columns are: {shown}")
-    return header.index(name)
-
-
 def _number(text):
     """``float(text)`` for a finite number, else None."""
     try:
@@ -149,110 +91,6 @@ def numeric_columns(path, header, rows, columns):
 
 
 # ----- train --------------------------------------------------------------------------------
-def choose_task(values):
-    """'classification' for non-numeric targets or integers with at most 20 distinct values."""
-    numbers = [_number(v) for v in values]
-    if any(v is None for v in numbers):
-        return "classification"
-    distinct = set(numbers)
-    if all(float(v).is_integer() for v in distinct) and len(distinct) <= 20:
-        return "classification"
-    return "regression"
-
-
-def _target(path, name, values, task):
-    if task == "regression":
-        y = np.empty(len(values))
-        for i, (n, text) in enumerate(values):
-            value = _number(text)
-            if value is None:
-                raise CommandError(f"{path}, line {n}: the target {name!r} has {text.strip()!r},"
-                                   " which is not a number; a regression needs a numeric target"
-                                   " (use --task classification for labels)")
-            y[i] = value
-        return y
-    labels = [text.strip() for _, text in values]
-    for (n, _), label in zip(values, labels):
-        if not label:
-            raise CommandError(f"{path}, line {n}: the target {name!r} is empty")
-    numbers = [_number(v) for v in labels]
-    # integers only when every label reads back as itself ("01" and "1" stay two labels)
-    if all(v is not None and v.is_integer() and abs(v) < 2**53 and str(int(v)) == label
-           for v, label in zip(numbers, labels)):
-        return np.array([int(v) for v in numbers])
-    return np.array(labels)
-
-
-def _split(y, test_size, seed, classification):
-    """Training and held-out rows; classes keep their proportions on both sides when possible."""
-    n = len(y)
-    n_test = int(math.ceil(test_size * n)) if test_size > 0 else 0
-    if not n_test:
-        return np.arange(n), np.arange(0)
-    if n - n_test < 2:
-        raise CommandError(f"--test-size {test_size} leaves fewer than 2 training rows of {n}")
-    rng = np.random.RandomState(seed)
-    if classification:
-        codes = np.unique(y, return_inverse=True)[1]
-        try:
-            return validation_split(n, test_size, rng, strata=codes)
-        except ValueError:  # a class too rare to stratify: fall back to a plain split
-            rng = np.random.RandomState(seed)
-    return validation_split(n, test_size, rng)
-
-
-#: Seconds of training before the progress bar appears on a terminal (short runs show none).
-_PROGRESS_DELAY = 0.5
-
-
-class _Progress(io.TextIOBase):
-    """Reads the presets' verbose lines and draws a progress bar on a terminal stream."""
-
-    def __init__(self, stream, total, width=30, delay=0.5, interval=0.1):
-        self.stream, self.total, self.width = stream, max(int(total), 1), width
-        self.epoch, self.loss, self.score, self._partial = 0, None, None, ""
-        self.drawn = False
-        # short runs show nothing; long ones redraw at most every `interval` seconds
-        self.start, self.delay, self.interval, self.last = time.monotonic(), delay, interval, 0.0
-
-    def writable(self):
-        return True
-
-    def write(self, text):
-        self._partial += text
-        *lines, self._partial = self._partial.split("\n")
-        for line in lines:
-            if line.startswith("Iteration "):
-                head, _, loss = line.partition("loss = ")
-                self.epoch = int(head.split()[1].rstrip(","))
-                self.loss = float(loss)
-                self.draw()
-            elif line.startswith("Validation score: "):
-                self.score = float(line.split(": ", 1)[1])
-        return len(text)
-
-    def draw(self, force=False):
-        now = time.monotonic()
-        if not force and (now - self.start < self.delay or now - self.last < self.interval):
-            return
-        self.last = now
-        done = min(self.epoch / self.total, 1.0)
-        filled = int(round(done * self.width))
-        bar = "#" * filled + "." * (self.width - filled)
-        extra = f"  loss {self.loss:.4g}" if self.loss is not None else ""
-        if self.score is not None:
-            extra += f"  validation {self.score:.4g}"
-        self.stream.write(f"\rtraining [{bar}] {self.epoch}/{self.total} epochs{extra}   ")
-        self.stream.flush()
-        self.drawn = True
-
-    def finish(self):
-        if self.drawn:
-            self.draw(force=True)
-            self.stream.write("\n")
-            self.stream.flush()
-
-
 #: estimator parameter -> command-line flag (without the leading dashes), where they differ
 _FLAGS = {"hidden_layer_sizes": "hidden"}
 
@@ -289,25 +127,23 @@ def _make_estimator(args, task):
     return est
 
 
-def _fit(est, X, y, show_progress):
-    """Fit ``est``; return the warnings it raised as one-line messages."""
+def _fit(est, fit, show_progress):
+    """Run ``fit()``, which fits ``est``; return the warnings it raised as one-line messages.
+
+    With ``show_progress`` the estimator reports each epoch (or, for L-BFGS, the
+    iterations at the end) through a :class:`~nnlite.callbacks.ProgressBar` on stderr.
+    """
+    from .callbacks import ProgressBar
     from .exceptions import ConvergenceWarning
-    progress = None
-    if show_progress and est.solver != "lbfgs":
-        progress = _Progress(sys.stderr, est.max_iter, delay=0.0 if show_progress == "always"
-                             else _PROGRESS_DELAY)
-        est.set_params(verbose=True)
-    elif show_progress:
-        sys.stderr.write("training (lbfgs) ...\n")
+
+    if show_progress:
+        est.set_params(callbacks=[ProgressBar()])  # stderr as it is when the fit runs
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            with contextlib.redirect_stdout(progress) if progress else contextlib.nullcontext():
-                est.fit(X, y)
+            fit()
     finally:
-        if progress is not None:
-            progress.finish()
-            est.set_params(verbose=False)
+        est.set_params(callbacks=None)  # the saved model keeps no progress bar
     messages = []
     for w in caught:
         text = str(w.message).strip().splitlines()[0]
@@ -317,11 +153,39 @@ def _fit(est, X, y, show_progress):
     return messages
 
 
+class _ReadProgress:
+    """``reading FILE: N rows`` on stderr, redrawn in place at most every ``interval`` seconds."""
+
+    def __init__(self, stream, name, interval=0.2, always=False):
+        self.stream, self.name, self.interval, self.always = stream, name, interval, always
+        self.last, self.drawn, self.state = 0.0, False, None
+
+    def __call__(self, stage, rows, force=False):
+        self.state = stage, rows
+        now = time.monotonic()
+        if not force and now - self.last < self.interval:
+            return
+        self.last, self.drawn = now, True
+        self.stream.write(f"\r{stage} {self.name}: {rows:,} rows   ")
+        self.stream.flush()
+
+    def finish(self):
+        if self.state is not None and (self.drawn or self.always):
+            self(*self.state, force=True)  # the final count
+        if self.drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _column_list(text):
+    return [name.strip() for name in text.split(",") if name.strip()] if text else []
+
+
 def train_command(args, out=None):
-    """``nnlite train``: read, choose the task, scale, fit, score, save."""
+    """``nnlite train``: read and encode, choose the task, fit, report, save."""
     out = sys.stdout if out is None else out  # looked up now: callers may redirect it
     from . import io as nnlite_io
-    from .tabular import ScaledModel
+    from .preprocessing import TableEncoder, TableError, TabularModel
 
     if not 0 <= args.test_size < 1:
         raise CommandError(f"--test-size must be in [0, 1); got {args.test_size}")
@@ -329,55 +193,173 @@ def train_command(args, out=None):
     if not os.path.isdir(folder):  # before training, not after
         raise CommandError(f"{args.output}: cannot write the model (no folder {folder})")
     _make_estimator(args, "regression")  # the options are checked before the data is read
-    header, rows = read_table(args.data)
-    t = _column_index(args.data, header, args.target)
-    features = [j for j in range(len(header)) if j != t]
-    if not features:
-        raise CommandError(f"{args.data}: no feature columns besides the target {args.target!r}")
-    X = numeric_columns(args.data, header, rows, features)
-    task = args.task if args.task != "auto" else choose_task([row[t] for _, row in rows])
-    y = _target(args.data, args.target, [(n, row[t]) for n, row in rows], task)
-    if task == "classification" and len(np.unique(y)) < 2:
-        raise CommandError(f"{args.data}: the target {args.target!r} has a single class "
-                           f"({y[0]}); a classifier needs at least two")
-    fit, test = _split(y, args.test_size, args.random_state, task == "classification")
-    mean = X[fit].mean(axis=0)
-    scale = X[fit].std(axis=0)
-    scale[scale == 0] = 1.0  # a constant column stays constant (zero) after scaling
-    est = _make_estimator(args, task)
+    if args.plot:
+        _pyplot()
+        plot_folder = os.path.dirname(os.path.abspath(args.plot))
+        if not os.path.isdir(plot_folder):
+            raise CommandError(f"{args.plot}: cannot write the plot (no folder {plot_folder})")
+    encoder = TableEncoder(categorical=_column_list(args.categorical),
+                           numeric=_column_list(args.numeric), ignore=_column_list(args.ignore),
+                           max_categories=args.max_categories, task=args.task,
+                           embed_many=args.embedding, delimiter=args.delimiter)
     show = "always" if args.progress else (args.progress is None and sys.stderr.isatty())
+    reading = _ReadProgress(sys.stderr, os.path.basename(args.data),
+                            always=show == "always") if show else None
     try:
-        messages = _fit(est, (X[fit] - mean) / scale, y[fit], show)
+        X_fit, X_test, y_fit, y_test = encoder.fit_split(
+            args.data, args.target, test_size=args.test_size, random_state=args.random_state,
+            progress=reading)
+    except TableError as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        if reading is not None:
+            reading.finish()
+    task = encoder.task_
+    est = _make_estimator(args, task)
+    if encoder.embedding_sizes_:
+        est = _embedding_network(args, encoder, est)
+    model = TabularModel(encoder, est)
+    info = model.info
+    info.update(data=os.path.basename(args.data), n_train=int(len(y_fit)),
+                n_test=int(len(y_test)))
+    start = time.perf_counter()
+    try:
+        messages = _fit(est, lambda: model.fit_encoded(X_fit, y_fit), show)
     except ValueError as exc:
         raise CommandError(f"training failed: {exc}") from None
+    seconds = time.perf_counter() - start
+    info["train_seconds"] = round(seconds, 3)
     for message in messages:
         print(f"nnlite: warning: {message}", file=sys.stderr)
-    names = [header[j] for j in features]
-    info = {"data": os.path.basename(args.data), "n_train": int(len(fit)),
-            "n_test": int(len(test))}
-    model = ScaledModel(est, mean, scale, names, args.target, info)
-    metric = "accuracy" if task == "classification" else "R^2"
-    kind = type(est).__name__
-    what = (f"{len(est.classes_)} classes: {_short_list(est.classes_)}"
-            if task == "classification" else "numeric target")
-    print(f"task: {task} of {args.target!r} ({what})", file=out)
-    print(f"features: {len(names)} columns, standardised inside the model", file=out)
-    epochs = "iterations" if est.solver == "lbfgs" else "epochs"
-    print(f"trained {kind} {est.hidden_layer_sizes} on {len(fit)} rows: {est.n_iter_} {epochs}, "
-          f"final loss {est.loss_:.4g}", file=out)
-    if len(test):
-        score = model.score(X[test], y[test])
-        model.info.update(test_score=score, test_metric=metric)
-        print(f"held-out {metric} on {len(test)} rows: {score:.4f}", file=out)
+    p = lambda *a: print(*a, file=out)  # noqa: E731
+    if encoder.delimiter_ != ",":
+        p(f"read {args.data} with delimiter {encoder.delimiter_!r}")
+    if task == "classification":
+        kind = "binary" if len(est.classes_) == 2 else "multiclass"
+        p(f"task: {kind} classification of {args.target!r} ({len(est.classes_)} classes: "
+          f"{_short_list(est.classes_)})")
     else:
-        print("no held-out rows (--test-size 0): no score reported", file=out)
+        p(f"task: regression of {args.target!r} (numeric target, standardised for training: "
+          f"mean {encoder.target_mean_:.6g}, scale {encoder.target_scale_:.6g})")
+    used = encoder.used_columns
+    p(f"columns: {len(used)} used, {len(encoder.columns_) - len(used)} ignored -> "
+      f"{len(encoder.feature_names_out_)} features, encoded inside the model:")
+    for line in encoder.describe():
+        p(f"  {line}")
+    epochs = "iterations" if est.solver == "lbfgs" else "epochs"
+    p(f"trained {type(est).__name__} {est.hidden_layer_sizes} on {len(y_fit)} rows in "
+      f"{seconds:.2f} s: {est.n_iter_} {epochs}, final loss {est.loss_:.4g}")
+    cm = None
+    if len(y_test):
+        pred = model.predict_encoded(X_test)
+        if task == "classification":
+            cm = _metrics.confusion_matrix(y_test, pred, est.classes_)
+            scores = {"accuracy": _metrics.accuracy(y_test, pred),
+                      "balanced accuracy": _metrics.balanced_accuracy(y_test, pred)}
+        else:
+            scores = {"R^2": _metrics.r2(y_test, pred),
+                      "MAE": _metrics.mean_absolute_error(y_test, pred)}
+        for metric, score in scores.items():
+            p(f"held-out {metric} on {len(y_test)} rows: {score:.4f}")
+            info["test_" + metric.replace(" ", "_").replace("^", "")] = score
+        metric = next(iter(scores))
+        info.update(test_score=scores[metric], test_metric=metric)
+        if cm is not None:
+            p("confusion matrix (rows: true class, columns: predicted):")
+            for line in _matrix_lines(cm, est.classes_):
+                p(f"  {line}")
+    else:
+        p("no held-out rows (--test-size 0): no score reported")
+    if args.plot:
+        _plot_report(args.plot, est, cm)
+        p(f"wrote the plots to {args.plot}")
     try:
         nnlite_io.save(model, args.output)
     except OSError as exc:
         raise CommandError(f"{args.output}: cannot write the model ({exc.strerror or exc})") \
             from None
-    print(f"saved the model to {args.output}", file=out)
+    p(f"saved the model to {args.output}")
     return model
+
+
+def _embedding_network(args, encoder, preset):
+    """The network for a table with embedded columns, with the preset's hyperparameters."""
+    from .embedding_network import EmbeddingNetwork
+
+    embedded = [c["name"] for c in encoder.columns_ if c.get("encoding") == "embedding"]
+    why = (f"column {embedded[0]!r} has more than {encoder.max_categories} categories and "
+           "goes to an embedding, which trains with")
+    if args.solver != "adam":
+        raise CommandError(f"--solver {args.solver}: {why} adam; use --solver adam or "
+                           "--no-embedding")
+    if args.early_stopping:
+        raise CommandError(f"--early-stopping: {why}out early stopping; use --no-embedding "
+                           "to keep it")
+    if args.activation == "logistic":
+        raise CommandError(f"--activation logistic: {why} relu, tanh or identity")
+    return EmbeddingNetwork(
+        encoder.n_dense_, encoder.embedding_sizes_, encoder.task_,
+        hidden_layer_sizes=preset.hidden_layer_sizes, activation=args.activation,
+        alpha=args.alpha, learning_rate_init=args.learning_rate_init, max_iter=args.max_iter,
+        batch_size=args.batch_size or 200, random_state=args.random_state)
+
+
+def _matrix_lines(cm, classes):
+    names = [str(c) for c in classes]
+    width = max(max(len(n) for n in names), len(str(cm.max())))
+    lines = [" " * width + "".join(f"  {n:>{width}}" for n in names)]
+    for name, row in zip(names, cm):
+        lines.append(f"{name:<{width}}" + "".join(f"  {v:>{width}}" for v in row))
+    return lines
+
+
+def _pyplot():
+    try:
+        import matplotlib
+        matplotlib.use("Agg")  # files only: no window, no display needed
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise CommandError("--plot needs matplotlib, which is not installed; install it with "
+                           'pip install "nnlite[plot]"') from None
+    return plt
+
+
+def _plot_report(path, est, cm):
+    """The loss curves (and the confusion matrix for a classifier) as one image."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 1 if cm is None else 2, figsize=(5 if cm is None else 10, 4),
+                             squeeze=False)
+    ax = axes[0, 0]
+    curve = getattr(est, "loss_curve_", None)
+    if curve:
+        ax.plot(range(1, len(curve) + 1), curve, label="training loss")
+        val = getattr(est, "validation_loss_curve_", None)  # with early stopping
+        if val:
+            ax.plot(range(1, len(val) + 1), val, label="validation loss", linestyle="--")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend()
+    else:
+        ax.text(0.5, 0.5, "no loss curve (solver lbfgs)", ha="center", va="center")
+        ax.set_axis_off()
+    if cm is not None:
+        ax = axes[0, 1]
+        ax.imshow(cm, cmap="Blues")
+        classes = [str(c) for c in est.classes_]
+        ax.set_xticks(range(len(classes)), classes, rotation=45)
+        ax.set_yticks(range(len(classes)), classes)
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center")
+        ax.set_xlabel("predicted")
+        ax.set_ylabel("true")
+        ax.set_title("held-out confusion matrix")
+    fig.tight_layout()
+    try:
+        fig.savefig(path)
+    except OSError as exc:
+        raise CommandError(f"{path}: cannot write the plot ({exc.strerror or exc})") from None
+    finally:
+        plt.close(fig)
 
 
 def _short_list(values, limit=10):
@@ -415,15 +397,111 @@ def _network_of(model):
 def predict_command(args, out=None):
     """``nnlite predict``: predictions (and probabilities) for every row of a CSV file."""
     out = sys.stdout if out is None else out  # looked up now: callers may redirect it
-    from .models import Sequential
+    from .preprocessing import TabularModel
     from .tabular import ScaledModel
 
     model = _load_model(args.model)
     classifier = hasattr(model, "classes_") or (
-        isinstance(model, ScaledModel) and model.is_classifier)
+        isinstance(model, (ScaledModel, TabularModel)) and model.is_classifier)
     if args.proba and not classifier:
         raise CommandError("--proba needs a classifier; this model predicts numbers")
-    header, rows = read_table(args.data)
+    if isinstance(model, TabularModel):
+        cols, chunks = _predict_table(model, args)
+    else:
+        cols, chunks = _predict_numeric(model, args)
+    if args.output:
+        try:
+            target = open(args.output, "w", newline="", encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
+    else:
+        target = contextlib.nullcontext(out)
+    n = 0
+    with target as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(cols)
+        for table in chunks:
+            writer.writerows(table)
+            n += len(table)
+    if isinstance(model, TabularModel):
+        _report_unseen(model.encoder.report_)
+    if args.output:
+        print(f"wrote {n} predictions to {args.output}", file=sys.stderr)
+
+
+def _rows_of(pred, proba=None):
+    """CSV cells of predictions (and probabilities)."""
+    pred = np.asarray(pred)
+    table = [[_fmt(v)] for v in pred] if pred.ndim == 1 else [[_fmt(v) for v in r]
+                                                               for r in pred]
+    if proba is not None:
+        table = [r + [_fmt(v) for v in p] for r, p in zip(table, proba)]
+    return table
+
+
+def _predict_table(model, args):
+    from .preprocessing import TableError
+
+    encoder = model.encoder
+    encoder.delimiter = args.delimiter
+    try:
+        chunks = encoder.transform_chunks(args.data)
+        first = next(chunks)
+    except TableError as exc:
+        raise CommandError(str(exc)) from None
+    extra = encoder.report_.get("extra_columns")
+    if extra:
+        print(f"nnlite: note: ignored columns the model does not use: {_short_list(extra)}",
+              file=sys.stderr)
+    n_out = model.estimator.n_outputs_ if hasattr(model.estimator, "n_outputs_") else 1
+    target = model.target or "prediction"
+    cols = [target] if (n_out == 1 or model.is_classifier) else [
+        f"{target}_{k}" for k in range(n_out)]
+    if args.proba:
+        cols += [f"proba_{c}" for c in model.classes_]
+
+    def rows_of(X):
+        proba = model.estimator.predict_proba(X) if args.proba else None
+        return _rows_of(model.predict_encoded(X), proba)
+
+    def rows():
+        yield rows_of(first)
+        try:
+            for X in chunks:
+                yield rows_of(X)
+        except TableError as exc:
+            raise CommandError(str(exc)) from None
+
+    return cols, rows()
+
+
+def _report_unseen(report):
+    """One note line for the categories (and missing values) training never saw."""
+    parts = []
+    for name, r in report.items():
+        if name == "extra_columns":
+            continue
+        if r["unseen"]:
+            parts.append(f"{name}: {r['unseen']} unseen ({', '.join(r['examples'])}"
+                         f"{', ...' if r['unseen'] > len(r['examples']) else ''})")
+        if r["missing"]:
+            parts.append(f"{name}: {r['missing']} missing")
+    if parts:
+        print("nnlite: note: values not seen in training, encoded as all zeros (categories) or "
+              f"the training median (numbers): {'; '.join(parts)}", file=sys.stderr)
+
+
+def _predict_numeric(model, args):
+    """Presets, ScaledModel and Sequential models: numeric columns only."""
+    from .models import Sequential
+    from .preprocessing import TableError, _CSVSource
+
+    try:
+        src = _CSVSource(args.data, args.delimiter)
+        rows = [(n, row) for lines, chunk in src.chunks(8192) for n, row in zip(lines, chunk)]
+    except TableError as exc:
+        raise CommandError(str(exc)) from None
+    header = src.header
     names = getattr(model, "feature_names", None)
     if names is None and getattr(model, "feature_names_in_", None) is not None:
         names = [str(n) for n in model.feature_names_in_]
@@ -436,42 +514,21 @@ def predict_command(args, out=None):
     else:
         columns = list(range(len(header)))
     X = numeric_columns(args.data, header, rows, columns)
-    if isinstance(model, Sequential):
-        width = model.n_in
-    else:
-        width = getattr(model, "n_features_in_", None)
+    width = model.n_in if isinstance(model, Sequential) else getattr(model, "n_features_in_",
+                                                                     None)
     if width is not None and X.shape[1] != width:
         raise CommandError(f"{args.data}: {X.shape[1]} feature columns, but the model takes "
                            f"{width}")
-    target = getattr(model, "target", None) or "prediction"
     if isinstance(model, Sequential):
         pred = model.predict(X)
-        cols = [f"output_{k}" for k in range(pred.shape[1])]
-        table = [[_fmt(v) for v in r] for r in pred]
-    else:
-        pred = np.asarray(model.predict(X))
-        if pred.ndim == 1:
-            cols, table = [target], [[_fmt(v)] for v in pred]
-        else:
-            cols = [f"{target}_{k}" for k in range(pred.shape[1])]
-            table = [[_fmt(v) for v in r] for r in pred]
-        if args.proba:
-            proba = model.predict_proba(X)
-            cols += [f"proba_{c}" for c in model.classes_]
-            table = [r + [_fmt(v) for v in p] for r, p in zip(table, proba)]
-    if args.output:
-        try:
-            target = open(args.output, "w", newline="", encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"{args.output}: cannot write ({exc.strerror or exc})") from None
-    else:
-        target = contextlib.nullcontext(out)
-    with target as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(cols)
-        writer.writerows(table)
-    if args.output:
-        print(f"wrote {len(table)} predictions to {args.output}", file=sys.stderr)
+        return [f"output_{k}" for k in range(pred.shape[1])], [_rows_of(pred)]
+    target = getattr(model, "target", None) or "prediction"
+    pred = np.asarray(model.predict(X))
+    cols = [target] if pred.ndim == 1 else [f"{target}_{k}" for k in range(pred.shape[1])]
+    if args.proba:
+        cols += [f"proba_{c}" for c in model.classes_]
+    table = _rows_of(pred, model.predict_proba(X) if args.proba else None)
+    return cols, [table]
 
 
 def _fmt(v):
@@ -486,13 +543,26 @@ def _fmt(v):
 def info_command(args, out=None):
     """``nnlite info``: layer stack, shapes, parameter count and training summary."""
     out = sys.stdout if out is None else out  # looked up now: callers may redirect it
+    from .preprocessing import TabularModel
     from .tabular import ScaledModel
 
     model = _load_model(args.model)
     p = lambda *a: print(*a, file=out)  # noqa: E731
-    est = model.estimator if isinstance(model, ScaledModel) else model
+    est = model.estimator if isinstance(model, (ScaledModel, TabularModel)) else model
     p(f"model file: {args.model}")
-    if isinstance(model, ScaledModel):
+    if isinstance(model, TabularModel):
+        enc = model.encoder
+        p(f"model: {type(est).__name__} behind a table encoding (nnlite train)")
+        task = enc.task_
+        if task == "regression":
+            task += (f", target standardised for training (mean {enc.target_mean_:.6g}, "
+                     f"scale {enc.target_scale_:.6g})")
+        p(f"target: {model.target} ({task})")
+        p(f"columns ({len(enc.columns_)}):")
+        for line in enc.describe():
+            p(f"  {line}")
+        p(f"features ({len(enc.feature_names_out_)}): {_short_list(enc.feature_names_out_)}")
+    elif isinstance(model, ScaledModel):
         p(f"model: {type(est).__name__} behind a feature standardisation (nnlite train)")
         p(f"target: {model.target}")
         p(f"features ({model.n_features_in_}): {_short_list(model.feature_names or [])}")
@@ -503,6 +573,14 @@ def info_command(args, out=None):
     net = _network_of(model)
     if net is None or not getattr(net, "built", False):
         p("network: not built (the model was saved before training)")
+        return
+    from .models import Graph
+
+    if isinstance(net, Graph):  # its own table: node, layer, width, parameters, inputs
+        p("layers:")
+        for line in str(net.summary()).splitlines():
+            p(f"  {line}")
+        _training_summary(p, est, getattr(model, "info", {}))
         return
     p("layers:")
     width = net.n_in
@@ -533,9 +611,13 @@ def _training_summary(p, est, info):
         p(f"  validation scores: best {max(scores):.6g} at epoch "
           f"{int(np.argmax(scores)) + 1} of {len(scores)}")
     if "test_score" in info:
-        p(f"  held-out {info.get('test_metric', 'score')}: {info['test_score']:.4f} on "
-          f"{info.get('n_test')} rows (trained on {info.get('n_train')} rows of "
-          f"{info.get('data')})")
+        metrics = {"accuracy": "test_accuracy", "balanced accuracy": "test_balanced_accuracy",
+                   "R^2": "test_R2", "MAE": "test_MAE"}
+        shown = [f"{m} {info[k]:.4f}" for m, k in metrics.items() if k in info] or [
+            f"{info.get('test_metric', 'score')}: {info['test_score']:.4f}"]
+        p(f"  held-out {', '.join(shown)} on {info.get('n_test')} rows (trained on "
+          f"{info.get('n_train')} rows of {info.get('data')}"
+          + (f" in {info['train_seconds']:.2f} s)" if "train_seconds" in info else ")"))
 
 
 # ----- the parser ---------------------------------------------------------------------------
@@ -557,12 +639,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a classifier or regressor on a CSV file",
                        description="Train an MLPClassifier or MLPRegressor on a CSV file with a "
-                       "header line; every column but the target is a numeric feature, "
-                       "standardised inside the saved model.")
+                       "header line, as it comes: numeric columns are standardised (missing "
+                       "values: median plus an indicator column), text columns one-hot encoded "
+                       "(missing: a category of its own), ids left out; the encoding is saved "
+                       "inside the model.")
     t.add_argument("data", metavar="DATA.csv", help="CSV file with a header line")
     t.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
     t.add_argument("-o", "--output", required=True, metavar="MODEL",
                    help="where to save the model (nnlite model file)")
+    t.add_argument("--categorical", metavar="COLUMNS", default="",
+                   help="comma-separated columns to one-hot encode whatever they hold")
+    t.add_argument("--numeric", metavar="COLUMNS", default="",
+                   help="comma-separated columns to read as numbers (never as an id)")
+    t.add_argument("--ignore", metavar="COLUMNS", default="",
+                   help="comma-separated columns to leave out")
+    t.add_argument("--max-categories", type=_positive_int, default=100, metavar="N",
+                   help="text columns with more distinct values go to an embedding (up to "
+                   "10,000 values; default: 100)")
+    t.add_argument("--no-embedding", dest="embedding", action="store_false",
+                   help="leave out text columns with more than --max-categories categories "
+                   "instead of feeding them to an embedding")
+    t.add_argument("--delimiter", metavar="CHAR", default=None,
+                   help="the CSV delimiter (default: the most frequent of , ; and tab on the "
+                   "header line)")
+    t.add_argument("--plot", metavar="OUT.png", default=None,
+                   help="write the loss curves (and the held-out confusion matrix of a "
+                   "classifier) to this image (needs matplotlib)")
     t.add_argument("--task", choices=("auto", "classification", "regression"), default="auto",
                    help="default auto: classification for a non-numeric target or integers "
                    "with at most 20 distinct values, else regression")
@@ -587,9 +689,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fraction of rows held out to report a score (default: 0.2; 0: none)")
     bar = t.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None,
-                     help="show a progress bar on stderr (default: only on a terminal)")
+                     help="show the reading and training progress on stderr (default: only "
+                     "on a terminal)")
     bar.add_argument("--no-progress", dest="progress", action="store_false",
-                     help="never show the progress bar")
+                     help="never show the progress")
 
     pr = sub.add_parser("predict", help="predict every row of a CSV file with a saved model",
                         description="Write predictions as CSV (one row per input row) to "
@@ -601,6 +704,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("--proba", action="store_true",
                     help="add one probability column per class (classifiers)")
     pr.add_argument("-o", "--output", metavar="OUT.csv", help="write here instead of stdout")
+    pr.add_argument("--delimiter", metavar="CHAR", default=None,
+                    help="the CSV delimiter (default: detected from the header line)")
 
     i = sub.add_parser("info", help="show a saved model's layers, shapes and training history")
     i.add_argument("model", metavar="MODEL")

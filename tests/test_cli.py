@@ -20,6 +20,7 @@ import pytest
 
 import nnlite
 from nnlite import cli
+from nnlite.preprocessing import TabularModel
 from nnlite.tabular import ScaledModel
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +48,10 @@ def read_csv(text):
 
 def _r(v):
     return repr(float(v))
+
+
+def _table(X):
+    return {"f1": X[:, 0], "f2": X[:, 1], "f3": X[:, 2]}
 
 
 def _data(n=200, seed=0):
@@ -84,15 +89,16 @@ def classifier(work):
 # ----- train ------------------------------------------------------------------------------
 def test_train_a_classifier_reports_a_held_out_score_and_saves(work, classifier):
     out = classifier.stdout
-    assert "task: classification of 'kind' (3 classes: high, low, mid)" in out
-    assert "features: 3 columns, standardised inside the model" in out
+    assert "task: multiclass classification of 'kind' (3 classes: high, low, mid)" in out
+    assert "columns: 3 used, 0 ignored -> 3 features, encoded inside the model" in out
+    assert "  f2: numeric, standardised\n" in out
     assert "held-out accuracy on 40 rows:" in out
     score = float(out.split("held-out accuracy on 40 rows:")[1].split()[0])
     assert score > 0.85
     assert "saved the model to clf.nnlite" in out
     model = nnlite.load(work / "clf.nnlite")  # a plain nnlite.load knows the class
-    assert isinstance(model, ScaledModel)
-    assert model.feature_names == ["f1", "f2", "f3"] and model.target == "kind"
+    assert isinstance(model, TabularModel)
+    assert model.encoder.feature_names_out_ == ["f1", "f2", "f3"] and model.target == "kind"
     assert list(model.classes_) == ["high", "low", "mid"]
     assert model.info["test_score"] == pytest.approx(score, abs=5e-5)
     assert model.estimator.hidden_layer_sizes == (16,)
@@ -102,10 +108,11 @@ def test_the_scaling_lives_inside_the_model(work, classifier):
     model = nnlite.load(work / "clf.nnlite")
     X, label, _ = _data()
     # mean and scale are the training rows' (80% of them), so close to the whole data's
-    assert np.all(np.abs(model.mean - X.mean(axis=0)) < 0.2 * X.std(axis=0))
-    np.testing.assert_allclose(model.scale, X.std(axis=0), rtol=0.2)
-    assert model.score(X, label) > 0.85  # raw features in, no separate step
-    np.testing.assert_allclose(model.transform(X).std(axis=0), 1, rtol=0.2)
+    enc = model.encoder
+    assert np.all(np.abs(enc.mean_ - X.mean(axis=0)) < 0.2 * X.std(axis=0))
+    np.testing.assert_allclose(enc.scale_, X.std(axis=0), rtol=0.2)
+    assert np.mean(model.predict(_table(X)) == label) > 0.85  # raw features in
+    np.testing.assert_allclose(enc.transform(_table(X)).std(axis=0), 1, rtol=0.2)
 
 
 def test_train_chooses_regression_for_a_real_valued_target(work):
@@ -113,7 +120,7 @@ def test_train_chooses_regression_for_a_real_valued_target(work):
                       "--activation", "tanh", "--solver", "lbfgs", "--max-iter", "400",
                       "--alpha", "0.001", "--test-size", "0.25", "-o", "reg.nnlite", cwd=work)
     assert proc.returncode == 0, proc.stderr
-    assert "task: regression of 'y'" in proc.stdout
+    assert "task: regression of 'y' (numeric target, standardised for training" in proc.stdout
     r2 = float(proc.stdout.split("held-out R^2 on 50 rows:")[1].split()[0])
     assert r2 > 0.8
     model = nnlite.load(work / "reg.nnlite")
@@ -130,7 +137,7 @@ def test_small_integer_targets_are_classes_unless_told(tmp_path):
     proc = nnlite_cmd("train", "d.csv", "--target", "c", "--hidden", "4", "--max-iter", "5",
                       "-o", "m1", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "classification" in proc.stdout and "4 classes: 0, 1, 2, 3" in proc.stdout
+    assert "multiclass classification" in proc.stdout and "4 classes: 0, 1, 2, 3" in proc.stdout
     assert nnlite.load(tmp_path / "m1").classes_.dtype.kind == "i"
     proc = nnlite_cmd("train", "d.csv", "--target", "c", "--task", "regression", "--hidden",
                       "4", "--max-iter", "5", "--test-size", "0", "-o", "m2", cwd=tmp_path)
@@ -152,34 +159,31 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(work):
             "--learning-rate-init", "0.01", "-o", "p.nnlite")
     shown = nnlite_cmd(*args, "--progress", cwd=work)
     assert shown.returncode == 0, shown.stderr
-    assert "training [" in shown.stderr and "30/30 epochs" in shown.stderr
-    assert "training [" not in shown.stdout
+    # nnlite.callbacks.ProgressBar: on a pipe, one plain line per epoch
+    lines = [ln for ln in shown.stderr.splitlines() if ln.startswith("epoch ")]
+    assert len(lines) == 30 and lines[0].startswith("epoch 1/30: loss ")
+    assert lines[-1].startswith("epoch 30/30: loss ") and "elapsed, ETA" in lines[-1]
+    assert "epoch " not in shown.stdout
     hidden = nnlite_cmd(*args, cwd=work)  # stderr is a pipe here, not a terminal
-    assert "training [" not in hidden.stderr
-    assert hidden.stdout == shown.stdout  # same model, same report
+    assert "epoch " not in hidden.stderr
+    # same model, same report (but for the time it took)
+    assert _no_time(hidden.stdout) == _no_time(shown.stdout)
 
 
-def test_progress_reader_draws_a_bar():
-    stream = io.StringIO()
-    bar = cli._Progress(stream, total=4, width=8, delay=0.0, interval=0.0)
-    bar.write("Iteration 1, loss = 0.9\nIteration 2, lo")
-    bar.write("ss = 0.5\nValidation score: 0.75\n")
-    bar.finish()
-    text = stream.getvalue()
-    assert "[####....] 2/4 epochs  loss 0.5" in text
-    assert "validation 0.75" in text and text.endswith("\n")
-    quiet = io.StringIO()
-    slow = cli._Progress(quiet, total=4, delay=60.0)
-    slow.write("Iteration 1, loss = 0.9\n")
-    slow.finish()
-    assert quiet.getvalue() == ""  # a short run shows nothing
+def _no_time(text):
+    import re
+    return re.sub(r"in [0-9.]+ s:", "in _ s:", text)
 
 
-def test_choose_task():
-    assert cli.choose_task(["a", "b"]) == "classification"
-    assert cli.choose_task(["1", "2", "2.0"]) == "classification"
-    assert cli.choose_task([str(i) for i in range(21)]) == "regression"
-    assert cli.choose_task(["0.5", "1"]) == "regression"
+@pytest.mark.parametrize("values, task", [
+    (["a", "b"], "classification"), (["1", "2", "2.0"], "classification"),
+    ([str(i) for i in range(21)], "regression"), (["0.5", "1"], "regression")])
+def test_the_task_is_chosen_from_the_target(values, task):
+    from nnlite.preprocessing import TableEncoder
+
+    enc = TableEncoder().fit({"x": list(range(len(values)))[::-1][:1] * len(values),
+                              "t": values}, "t")
+    assert enc.task_ == task
 
 
 # ----- predict ----------------------------------------------------------------------------
@@ -190,7 +194,7 @@ def test_predict_writes_labels_in_row_order(work, classifier):
     assert header == ["kind"] and len(rows) == 25
     model = nnlite.load(work / "clf.nnlite")
     X, _, _ = _data()
-    assert [r[0] for r in rows] == list(model.predict(X[:25]))
+    assert [r[0] for r in rows] == list(model.predict(_table(X[:25])))
 
 
 def test_predict_probabilities_to_a_file(work, classifier):
@@ -206,7 +210,7 @@ def test_predict_probabilities_to_a_file(work, classifier):
     assert list(labels) == [r[0] for r in rows]
     model = nnlite.load(work / "clf.nnlite")
     X, _, _ = _data()
-    np.testing.assert_array_equal(proba, model.predict_proba(X))  # repr() round-trips floats
+    np.testing.assert_array_equal(proba, model.predict_proba(_table(X)))  # repr() round-trips
 
 
 def test_predict_regression_values(work):
@@ -218,7 +222,7 @@ def test_predict_regression_values(work):
     assert header == ["y"]
     X, _, _ = _data()
     np.testing.assert_array_equal([float(r[0]) for r in rows],
-                                  nnlite.load(work / "reg.nnlite").predict(X))
+                                  nnlite.load(work / "reg.nnlite").predict(_table(X)))
 
 
 def test_predict_and_info_with_models_saved_from_python(tmp_path):
@@ -256,14 +260,17 @@ def test_info_shows_layers_shapes_parameters_and_history(work, classifier):
     proc = nnlite_cmd("info", "clf.nnlite", cwd=work)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "MLPClassifier behind a feature standardisation" in out
+    assert "MLPClassifier behind a table encoding" in out
+    assert "target: kind (classification)" in out
+    assert "columns (3):\n  f1: numeric, standardised\n" in out
     assert "features (3): f1, f2, f3" in out and "classes (3): high, low, mid" in out
     assert "(0) Dense          3 -> 16     W (3, 16), b (16,), 64 parameters" in out
     assert "(1) ReLU" in out and "(2) Dense" in out and "(3) Softmax" in out
     assert "W (16, 3), b (3,), 51 parameters" in out
     assert "parameters: 115 (float64)" in out
     assert "solver lbfgs" in out and "iterations in the last fit" in out
-    assert "held-out accuracy:" in out and "trained on 160 rows of labels.csv" in out
+    assert "held-out accuracy 0." in out and ", balanced accuracy 0." in out
+    assert "trained on 160 rows of labels.csv in " in out
 
 
 def test_info_of_a_stochastic_run_summarises_the_loss_curve(work):
@@ -282,8 +289,8 @@ def test_info_of_a_stochastic_run_summarises_the_loss_curve(work):
 def _bad_files(d):
     write_csv(d / "ragged.csv", ["a", "b", "y"], [[1, 2, 3], [4, 5]])
     write_csv(d / "text.csv", ["a", "b", "y"], [[1, 2, 0], [3, "abc", 1]])
-    write_csv(d / "blank.csv", ["a", "b", "y"], [[1, 2, 0], [3, "", 1]])
-    write_csv(d / "nan.csv", ["a", "b", "y"], [[1, 2, 0], [3, "nan", 1]])
+    write_csv(d / "empty_col.csv", ["a", "b", "y"], [[1, "", 0], [3, "", 1], [2, "", 1]])
+    (d / "pipes.csv").write_text("a|b|y\n1|2|0\n3|4|1\n")
     write_csv(d / "one_class.csv", ["a", "y"], [[1, "x"], [2, "x"], [3, "x"]])
     write_csv(d / "labels_y.csv", ["a", "y"], [[1, "x"], [2, "z"], [3, "x"]])
     write_csv(d / "dup.csv", ["a", "a", "y"], [[1, 2, 0]])
@@ -308,7 +315,8 @@ ERRORS = [
     (["train", "ragged.csv", "--target", "y", "-o", "m"],
      "ragged.csv, line 3: 2 fields, but the header has 3"),
     (["train", "quote.csv", "--target", "y", "-o", "m"], "quote.csv: not a valid CSV file"),
-    (["train", "latin1.csv", "--target", "y", "-o", "m"], "latin1.csv: not a CSV text file"),
+    (["train", "latin1.csv", "--target", "y", "-o", "m"],
+     "latin1.csv, line 2: not a CSV text file"),
     (["train", "empty.csv", "--target", "y", "-o", "m"], "empty.csv: the file is empty"),
     (["train", "header_only.csv", "--target", "y", "-o", "m"],
      "header_only.csv: no data rows"),
@@ -318,11 +326,16 @@ ERRORS = [
     (["train", "text.csv", "--target", "price", "-o", "m"],
      "text.csv: no column 'price'; the columns are: a, b, y"),
     (["predict", "clf.nnlite", "text.csv"], "text.csv: no column 'f1', which the model needs"),
-    # non-numeric features
-    (["train", "text.csv", "--target", "y", "-o", "m"],
-     "text.csv, line 3: column 'b' has 'abc', which is not a finite number"),
-    (["train", "blank.csv", "--target", "y", "-o", "m"], "line 3: column 'b' is empty"),
-    (["train", "nan.csv", "--target", "y", "-o", "m"], "column 'b' has 'nan'"),
+    (["train", "pipes.csv", "--target", "y", "-o", "m"],
+     "pipes.csv: no column 'y'; the columns are: a|b|y (read with delimiter ','; pass "
+     "--delimiter if the file uses another)"),
+    # columns that cannot be used
+    (["train", "text.csv", "--target", "y", "--numeric", "b", "-o", "m"],
+     "text.csv, line 3: column 'b' has 'abc', which is not a number"),
+    (["train", "empty_col.csv", "--target", "y", "-o", "m"],
+     "empty_col.csv: column 'b' is empty in every row; leave it out with --ignore b"),
+    (["train", "text.csv", "--target", "y", "--categorical", "zz", "-o", "m"],
+     "categorical: no column 'zz'"),
     (["predict", "net.nnlite", "text.csv"], "column 'b' has 'abc'"),
     # not an nnlite model
     (["predict", "notes.nnlite", "text.csv"], "notes.nnlite: not an nnlite model file"),
@@ -341,6 +354,8 @@ ERRORS = [
      "--test-size must be in [0, 1)"),
     (["train", "labels_y.csv", "--target", "y", "-o", "no/such/dir/m"], "cannot write the model"),
     (["predict", "net.nnlite", "labels_y.csv", "--proba"], "--proba needs a classifier"),
+    (["train", "labels_y.csv", "--target", "y", "--plot", "no/dir/p.png", "-o", "m"],
+     "no/dir/p.png: cannot write the plot (no folder"),
 ]
 
 
@@ -416,28 +431,30 @@ class _Terminal(io.StringIO):
 
 
 def test_progress_bar_by_default_on_a_terminal(work, monkeypatch, capsys):
-    # in-process, with stderr pretending to be a terminal
-    monkeypatch.setattr(cli, "_PROGRESS_DELAY", 0.0)
+    # in-process, with stderr pretending to be a terminal: one line redrawn in place
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
     args = ["train", str(work / "labels.csv"), "--target", "kind", "--hidden", "4",
             "--max-iter", "40", "--learning-rate-init", "0.01", "-o", str(work / "t.nnlite")]
     assert cli.main(args) == 0
-    assert "40/40 epochs" in terminal.getvalue()
+    text = terminal.getvalue()
+    assert "\repoch 1/40: loss " in text and "\repoch 40/40: loss " in text
+    assert "\rencoding labels.csv: 200 rows" in text  # the reading line, in place too
+    # each in-place line ends once: the reading line and the bar's
+    assert text.count("\n") == 2 + text.count("nnlite: warning")
     terminal.seek(0)
     terminal.truncate()
     assert cli.main(args + ["--no-progress"]) == 0
-    assert "training [" not in terminal.getvalue()
+    assert "epoch " not in terminal.getvalue()
     assert "held-out accuracy" in capsys.readouterr().out
 
 
 def test_labels_that_differ_as_text_stay_distinct_and_the_split_is_stratified(tmp_path):
-    from nnlite.cli import _split, _target
+    from nnlite.preprocessing import TableEncoder, _split_rows
 
-    y = _target("t.csv", "c", [(i, v) for i, v in enumerate(["01", "1", "01", "1"])],
-                "classification")
+    _, y = TableEncoder().fit_transform({"x": [1, 2, 2, 1], "c": ["01", "1", "01", "1"]}, "c")
     assert sorted(set(y.tolist())) == ["01", "1"]
     labels = np.repeat([0, 1, 2], [40, 40, 8])
-    fit, held_out = _split(labels, 0.25, 0, classification=True)
+    fit, held_out = _split_rows(len(labels), 0.25, 0, strata=labels)
     assert np.bincount(labels[held_out]).tolist() == [10, 10, 2]
     assert sorted(np.r_[fit, held_out].tolist()) == list(range(88))
