@@ -35,7 +35,7 @@ def _model(graph, opset):
     return model
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def default_opset() -> int:
     """The newest ONNX operator set both the installed onnx and onnxruntime support.
 

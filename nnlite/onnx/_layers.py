@@ -32,8 +32,16 @@ def _elementwise(op):
 
 register_exporter(Tanh, _elementwise("Tanh"))
 register_exporter(ReLU, _elementwise("Relu"))
-register_exporter(Logistic, _elementwise("Sigmoid"))
 register_exporter(Exp, _elementwise("Exp"))
+
+
+@register_exporter(Logistic)
+def _logistic(ctx, layer, x):
+    # 1 / (1 + exp(-x)) as scipy's expit computes it: onnxruntime's Sigmoid is an
+    # approximation (off by 1e-12 relative in float64, and worse in the tails)
+    one = ctx.constant(1.0, "one")
+    e = ctx.node("Exp", [ctx.node("Neg", [x], "neg")], "exp")
+    return ctx.node("Div", [one, ctx.node("Add", [one, e], "denominator")], "logistic")
 
 
 @register_exporter(Softmax)
