@@ -89,8 +89,14 @@ def quick_runs(tmp_path_factory):
         return {script: (out, proc) for script, out, proc in pool.map(one, EXAMPLES)}
 
 
+#: Examples that need an optional extra: they skip with a message without it.
+_NEEDS = {"plot_onnx_export.py": ("onnx", "onnxruntime")}
+
+
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
 def test_example_writes_its_figures(script, quick_runs):
+    for module in _NEEDS.get(script.name, ()):
+        pytest.importorskip(module)
     expected = announced_figures(script)
     assert expected, f"{script.name}: the docstring names no ``*.png`` figure"
     out, proc = quick_runs[script]
@@ -122,6 +128,17 @@ def test_digits_example_is_skipped_with_a_message_without_scikit_learn(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "skipped" in proc.stderr and "scikit-learn" in proc.stderr
     assert 'pip install "nnlite[examples]"' in proc.stderr
+    assert not list((tmp_path / "figures").glob("*.png"))
+
+
+def test_onnx_example_is_skipped_with_a_message_without_the_extra(tmp_path):
+    script = ROOT / "examples" / "plot_onnx_export.py"
+    code = ("import runpy, sys; sys.modules['onnxruntime'] = None; "
+            f"sys.argv = [{str(script)!r}] + sys.argv[1:]; "
+            f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    proc = run(script, tmp_path / "figures", "--quick", code=code)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and 'pip install "nnlite[onnx]"' in proc.stderr
     assert not list((tmp_path / "figures").glob("*.png"))
 
 
