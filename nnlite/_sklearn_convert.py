@@ -89,7 +89,8 @@ def from_sklearn(estimator) -> MLPClassifier | MLPRegressor:
     >>> from sklearn.neural_network import MLPRegressor as SkMLPRegressor
     >>> import nnlite
     >>> X = np.linspace(-1, 1, 40).reshape(-1, 1)
-    >>> sk = SkMLPRegressor((5,), solver="lbfgs", random_state=0).fit(X, X.ravel() ** 2)
+    >>> sk = SkMLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0)
+    >>> sk = sk.fit(X, X.ravel() ** 2)
     >>> ours = nnlite.from_sklearn(sk)
     >>> bool((ours.predict(X) == sk.predict(X)).all())
     True
