@@ -18,7 +18,25 @@ from .estimators import MLPClassifier, MLPRegressor
 from .exceptions import ConvergenceWarning, DataConversionWarning, NotFittedError
 from .init import Constant, GlorotUniform, Zeros
 from .io import load, save
-from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
+from .layers import (
+    ELU,
+    GELU,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Embedding,
+    Exp,
+    Identity,
+    Layer,
+    LayerNorm,
+    LeakyReLU,
+    Logistic,
+    ReLU,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
 from .models import Sequential
 from .optimizers import LBFGS, SGD, Adam, Optimizer
@@ -28,6 +46,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
+    "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Dropout", "LayerNorm", "BatchNorm",
+    "Embedding",
     "Sequential",
     "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
     "Optimizer", "SGD", "Adam", "LBFGS",

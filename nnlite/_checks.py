@@ -11,7 +11,7 @@ from scipy import sparse
 from . import exceptions
 from ._validation import _all_finite
 
-__all__ = ["check_X", "check_y", "check_sample_weight", "check_feature_names",
+__all__ = ["check_X", "check_scale", "check_y", "check_sample_weight", "check_feature_names",
            "feature_names_of", "check_consistent_length"]
 
 
@@ -94,6 +94,28 @@ def check_X(X, owner, *, float_dtypes=(np.float64, np.float32), input_name="X"):
         raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 "
                          f"is required by {owner}.")
     return X
+
+
+def check_scale(X, owner):
+    """Refuse features too large for training: their squares overflow ``X``'s dtype.
+
+    Above ``sqrt(finfo(dtype).max)`` (about 1.3e154 for float64, 1.8e19 for float32)
+    the squares training forms (squared error, Adam's second moment, the L2
+    penalty of weights grown to the data's scale) overflow, and what comes out is
+    garbage or non-finite weights depending on the solver.
+    """
+    values = X.data if sparse.issparse(X) else X
+    if values.size == 0 or values.dtype.kind != "f":
+        return
+    largest = max(float(values.max()), -float(values.min()))
+    limit = float(np.sqrt(np.finfo(values.dtype).max))
+    if largest > limit:
+        raise ValueError(
+            f"{owner}: X holds values up to {largest:.3g} in magnitude, too large for the "
+            f"network: in {values.dtype} the squares its training computes overflow above "
+            f"{limit:.3g}. Scale the features first (for example with "
+            "sklearn.preprocessing.StandardScaler)."
+        )
 
 
 def check_y(y, owner, *, numeric):

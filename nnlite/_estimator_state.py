@@ -129,6 +129,8 @@ def get_state(est):
         if hasattr(est, "classes_"):
             fitted["classes"] = _classes_out(np.asarray(est.classes_))
             fitted["y_type"] = est._labels.y_type_
+            if getattr(est._labels, "sparse_input_", False):
+                fitted["sparse_target"] = True  # predict returns a sparse matrix
         best = est._history.best_theta
         if best is not None:
             arrays["best_theta"] = best
@@ -205,6 +207,9 @@ def set_state(cls, config, arrays):
         est.classes_ = _classes_in(fitted["classes"])
         labels = LabelEncoding()
         labels.y_type_, labels.classes_ = fitted["y_type"], est.classes_
+        labels.sparse_input_ = fitted.get("sparse_target", False)
+        if not isinstance(labels.sparse_input_, bool):
+            raise ValueError("sparse_target must be true or false")
         est._labels = labels
     elif cls._estimator_type == "classifier":
         raise ValueError("a fitted classifier needs its class labels")

@@ -7,6 +7,7 @@ binary, multiclass and multilabel-indicator targets, string or numeric labels.
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 __all__ = ["type_of_target", "LabelEncoding"]
 
@@ -15,10 +16,14 @@ def _is_integral_float(y):
     return y.dtype.kind == "f" and np.all(np.mod(y, 1) == 0)
 
 
+def _dense(y):
+    return y.toarray() if sparse.issparse(y) else np.asarray(y)
+
+
 def type_of_target(y) -> str:
     """One of ``'binary'``, ``'multiclass'``, ``'multilabel-indicator'``,
     ``'multiclass-multioutput'``, ``'continuous'``, ``'continuous-multioutput'``."""
-    y = np.asarray(y)
+    y = _dense(y)
     if y.ndim == 2 and y.shape[1] > 1:
         if y.dtype.kind in "biuf" and y.size and np.isin(y, (0, 1)).all():
             return "multilabel-indicator"
@@ -46,9 +51,13 @@ class LabelEncoding:
 
     Binary targets get one column (1 for the larger label), multiclass targets
     one column per class, multilabel-indicator targets are kept as they are.
+    A sparse multilabel target (or ``sparse_input=True`` for one already made
+    dense) gets its predictions back as a ``scipy.sparse.csr_matrix``.
     """
 
-    def fit(self, y):
+    def fit(self, y, sparse_input=False):
+        self.sparse_input_ = bool(sparse_input or sparse.issparse(y))
+        y = _dense(y)
         self.y_type_ = type_of_target(y)
         if self.y_type_ == "multiclass-multioutput":
             raise ValueError("Multioutput target data is not supported with label binarization")
@@ -73,10 +82,18 @@ class LabelEncoding:
             return (y == self.classes_[1]).reshape(-1, 1)
         return y.reshape(-1, 1) == self.classes_.reshape(1, -1)
 
-    def inverse_transform(self, scores) -> np.ndarray:
-        """Labels from output-layer probabilities (threshold 0.5, or the row's argmax)."""
+    def inverse_transform(self, scores, dense=False) -> np.ndarray:
+        """Labels from output-layer probabilities (threshold 0.5, or the row's argmax).
+
+        Sparse for a sparse multilabel target, as scikit-learn's ``LabelBinarizer``,
+        unless ``dense`` (what the validation scores use).
+        """
         if self.y_type_ == "multilabel-indicator":
-            return (scores > 0.5).astype(int)
+            indicator = (scores > 0.5).astype(int)
+            # pickles made before the flag existed read as dense
+            if dense or not getattr(self, "sparse_input_", False):
+                return indicator
+            return sparse.csr_matrix(indicator)
         if scores.shape[1] == 1:
             if len(self.classes_) == 1:
                 return np.repeat(self.classes_[0], len(scores))

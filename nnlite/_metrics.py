@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._labels import _dense
+
 __all__ = ["accuracy", "r2"]
 
 
 def accuracy(y_true, y_pred, sample_weight=None) -> float:
     """Fraction of samples (rows, for multilabel targets) predicted exactly."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    y_true, y_pred = _dense(y_true), _dense(y_pred)
     if y_true.ndim == 2 and y_true.shape[1] > 1:
         hits = np.all(y_true == y_pred, axis=1)
     else:

@@ -60,20 +60,17 @@ def validation_split(n, fraction, rng, strata=None, strata_names=None):
         perm = rng.permutation(n)
         return perm[n_test:], perm[:n_test]
     classes, y_idx, counts = np.unique(strata, return_inverse=True, return_counts=True)
-    if counts.min() < 2:
+    if counts.min() < 2:  # scikit-learn's StratifiedShuffleSplit messages, word for word
         names = classes if strata_names is None else np.asarray(strata_names)[classes]
         raise ValueError(
-            "The least populated classes in y have only 1 member, which is too few for a "
-            "stratified validation split. The minimum number of members for any class "
-            f"cannot be less than 2. Classes with too few members are: "
-            f"{names[counts < 2].tolist()}"
+            "The least populated classes in y have only 1 member, which is too few. The "
+            "minimum number of groups for any class cannot be less than 2. Classes with too "
+            f"few members are: {names[counts < 2].tolist()}"
         )
-    if n_train < len(classes) or n_test < len(classes):
-        raise ValueError(
-            f"A stratified validation split of {n} samples into {n_train} and {n_test} "
-            f"needs at least {len(classes)} samples on each side (one per class); "
-            "change validation_fraction or add samples."
-        )
+    for side, size in (("train", n_train), ("test", n_test)):
+        if size < len(classes):
+            raise ValueError(f"The {side}_size = {size} should be greater or equal to the "
+                             f"number of classes = {len(classes)}")
     per_class = np.split(np.argsort(y_idx, kind="stable"), np.cumsum(counts)[:-1])
     n_i = _largest_remainder(counts, n_train, rng)
     t_i = _largest_remainder(counts - n_i, n_test, rng)

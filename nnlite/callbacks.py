@@ -229,6 +229,7 @@ class EarlyStopping(_Monitor):
         if self.restore_best and self._best_theta is not None:
             model.set_theta(self._best_theta)
             model.state_vector[...] = self._best_state
+            self.run.restored = True
         self._best_theta = self._best_state = None
 
     def __repr__(self):

@@ -15,11 +15,13 @@ import inspect
 import numbers
 
 import numpy as np
+from scipy import sparse
 
-from . import _accel, _checks, _estimator_state, _repr, exceptions
+from . import _accel, _checks, _estimator_state, _given_state, _repr, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
+from ._sklearn_optimizer import SklearnOptimizerView
 from ._split import validation_split
 from .init import GlorotUniform, check_random_state
 from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
@@ -251,7 +253,7 @@ class _BaseMLP:
     def coefs_(self):
         """list of ndarray of shape (n_in, n_out): weight matrices, views of the network."""
         if not hasattr(self, "network_"):
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute 'coefs_'")
+            return _given_state.given(self, "coefs_")
         return _WriteThroughList([layer.params["W"] for layer in self._dense_layers()],
                                  "coefs_")
 
@@ -263,8 +265,7 @@ class _BaseMLP:
     def intercepts_(self):
         """list of ndarray of shape (n_out,): bias vectors, views of the network."""
         if not hasattr(self, "network_"):
-            raise AttributeError(
-                f"{type(self).__name__!r} object has no attribute 'intercepts_'")
+            return _given_state.given(self, "intercepts_")
         return _WriteThroughList([layer.params["b"] for layer in self._dense_layers()],
                                  "intercepts_")
 
@@ -273,7 +274,9 @@ class _BaseMLP:
         self._assign("b", values, "intercepts_")
 
     def _assign(self, name, values, attr):
-        self._check_fitted()
+        if not hasattr(self, "network_"):  # kept for the next partial_fit or warm fit
+            _given_state.store(self, attr, values)
+            return
         targets = [layer.params[name] for layer in self._dense_layers()]
         values = list(values)
         if len(values) != len(targets) or any(
@@ -334,7 +337,13 @@ class _BaseMLP:
     def _fit(self, X, y, sample_weight, incremental):
         self._validate_params()
         hidden = self._hidden_sizes()
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        # as in scikit-learn, coefs_ set by hand on an unfitted model count as a fitted state
+        fitted = hasattr(self, "network_")
+        given = not fitted and _given_state.has_coefs(self)
+        first_pass = not (fitted or given) or (not self.warm_start and not incremental)
+        given = given and not first_pass
+        if given:
+            _given_state.prepare(self)
         X, y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = _checks.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if y.ndim == 1:
@@ -342,6 +351,8 @@ class _BaseMLP:
         rng = check_random_state(self.random_state)
         if first_pass:
             self._initialize(X, y, hidden, rng)
+        elif given:
+            _given_state.adopt(self, y, self._build_network)
         self.n_outputs_ = y.shape[1]
         if self.solver in ("sgd", "adam"):
             self._fit_stochastic(X, y, sample_weight, rng, incremental)
@@ -353,16 +364,10 @@ class _BaseMLP:
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(hidden) + 2
         self.out_activation_ = self._output_activation(y)
-        factor = 2.0 if self.activation == "logistic" else 6.0
-        layers = []
-        for width in hidden + [self.n_outputs_]:
-            layers.append(Dense(width, weight_init=GlorotUniform(factor),
-                                bias_init=GlorotUniform(factor)))
-            layers.append(_HIDDEN[self.activation]())
-        layers[-1] = _OUTPUT[self.out_activation_]()
-        net = Sequential(layers)
-        net.build(X.shape[1], dtype=X.dtype, random_state=rng)
+        net = self._build_network(hidden + [self.n_outputs_], self.out_activation_,
+                                  X.shape[1], X.dtype, rng)
         self.network_ = net
+        _given_state.forget(self)
         self.n_iter_ = 0
         self.t_ = 0
         self._history = History()
@@ -370,6 +375,16 @@ class _BaseMLP:
         for name in ("_optimizer", "loss_curve_", "best_loss_", "validation_scores_",
                      "best_validation_score_", "loss_"):
             self.__dict__.pop(name, None)
+
+    def _build_network(self, widths, out_activation, n_in, dtype, rng=0):
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        layers = []
+        for width in widths:
+            layers.append(Dense(width, weight_init=GlorotUniform(factor),
+                                bias_init=GlorotUniform(factor)))
+            layers.append(_HIDDEN[self.activation]())
+        layers[-1] = _OUTPUT[out_activation]()
+        return Sequential(layers).build(n_in, dtype=dtype, random_state=rng)
 
     def _loss(self):
         out = self.out_activation_
@@ -386,11 +401,12 @@ class _BaseMLP:
     def _fit_stochastic(self, X, y, sample_weight, rng, incremental):
         if not incremental or not hasattr(self, "_optimizer"):
             if self.solver == "sgd":
-                self._optimizer = SGD(self.learning_rate_init, self.momentum,
-                                      self.nesterovs_momentum, self.learning_rate, self.power_t)
+                optimizer = SGD(self.learning_rate_init, self.momentum,
+                                self.nesterovs_momentum, self.learning_rate, self.power_t)
             else:
-                self._optimizer = Adam(self.learning_rate_init, self.beta_1, self.beta_2,
-                                       self.epsilon)
+                optimizer = Adam(self.learning_rate_init, self.beta_1, self.beta_2,
+                                 self.epsilon)
+            self._optimizer = SklearnOptimizerView(optimizer)
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         validation = None
@@ -415,7 +431,7 @@ class _BaseMLP:
                                 "sample size. It is going to be clipped", stacklevel=4)
             batch_size = int(np.clip(self.batch_size, 1, n_train))
         history = self._history
-        train(self.network_, X_train, y_train, self._loss(), self._optimizer,
+        train(self.network_, X_train, y_train, self._loss(), self._optimizer.core,
               alpha=self.alpha, batch_size=batch_size, epochs=self.max_iter,
               shuffle=self.shuffle, random_state=rng, sample_weight=sw_train, tol=self.tol,
               n_iter_no_change=self.n_iter_no_change, validation_data=validation,
@@ -468,6 +484,7 @@ class _BaseMLP:
     def _validate_X_for_fit(self, X, reset):
         _checks.check_feature_names(self, X, reset=reset)
         X = _checks.check_X(X, type(self).__name__)
+        _checks.check_scale(X, type(self).__name__)
         if reset:
             self.n_features_in_ = X.shape[1]
         elif X.shape[1] != self.n_features_in_:
@@ -661,10 +678,11 @@ class MLPClassifier(_BaseMLP):
 
     def _validate_input(self, X, y, incremental, reset):
         X = self._validate_X_for_fit(X, reset)
+        sparse_y = sparse.issparse(y)
         y = _checks.check_y(y, type(self).__name__, numeric=False)
         _checks.check_consistent_length(X, y)
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._labels = LabelEncoding().fit(y)
+            self._labels = LabelEncoding().fit(y, sparse_input=sparse_y)
             self.classes_ = self._labels.classes_
         else:
             classes = unique_labels(y) if y.ndim == 1 else np.arange(y.shape[1])
@@ -689,15 +707,15 @@ class MLPClassifier(_BaseMLP):
         if self._labels.y_type_ == "multilabel-indicator":
             return {}
         codes = y[:, 0].astype(int) if y.shape[1] == 1 else y.argmax(axis=1)
-        names = self.classes_ if y.shape[1] > 1 else (
-            np.array([False, True]) if len(self.classes_) < 2 else self.classes_)
+        # a binary split sees the 0/1 column, whose classes scikit-learn names 'False', 'True'
+        names = self.classes_ if y.shape[1] > 1 else np.array(["False", "True"])
         return {"strata": codes, "strata_names": names}
 
     def _validation_target(self, y_val):
-        return self._labels.inverse_transform(y_val.astype(float))
+        return self._labels.inverse_transform(y_val.astype(float), dense=True)
 
     def _predict_from(self, output):
-        return self._labels.inverse_transform(output)
+        return self._labels.inverse_transform(output, dense=True)
 
     def predict(self, X):
         """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) for multilabel)."""

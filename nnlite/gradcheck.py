@@ -9,6 +9,15 @@ Two kinds of check:
   cheap enough for large networks and still catches a wrong gradient with
   probability one.
 
+Every evaluation runs in training mode (``forward(x, train=True)``), the mode
+whose gradient ``backward`` computes, with the randomness and the state held
+fixed: before each evaluation the layers' generators are put back
+(:meth:`~nnlite.Layer.get_rng_state` / :meth:`~nnlite.Layer.set_rng_state`, so
+dropout draws the same mask every time) and their non-trainable state (running
+statistics) is restored; after the check both are as they were before it.  A
+layer with ``differentiable_input = False`` (an embedding's codes) has no input
+gradient to check.
+
 Each ``check_*`` function returns a :class:`GradCheckReport`; each
 ``assert_*`` twin raises :class:`AssertionError` with a readable message when
 the check fails.  Central differences are exact for quadratics; use float64
@@ -17,6 +26,7 @@ and smooth points (ReLU's kink at 0 has no derivative).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +142,20 @@ def _as_float64(x, where, n_features=None, name="x"):
     return np.array(x.toarray() if sparse.issparse(x) else x, dtype=np.float64)
 
 
+class _Held:
+    """The random generators and the state of ``layer``, put back by :meth:`restore`."""
+
+    def __init__(self, layer):
+        self.layer = layer
+        self.rng_state = copy.deepcopy(layer.get_rng_state())
+        self.state = {k: v.copy() for k, v in layer.state.items()}
+
+    def restore(self):
+        self.layer.set_rng_state(copy.deepcopy(self.rng_state))
+        for k, v in self.layer.state.items():
+            v[...] = self.state[k]
+
+
 def _check_tolerances(where, eps, rtol, atol):
     _validation.check_real(eps, where, "eps", low=0, low_open=True)
     _validation.check_real(rtol, where, "rtol", low=0)
@@ -167,18 +191,26 @@ def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
     if not layer.built:
         layer.build(x.shape[1], random_state=random_state)
     rng = check_random_state(random_state)
-    out = layer.forward(x, train=True)
-    r = rng.normal(size=out.shape)
+    held = _Held(layer)
+    try:
+        out = layer.forward(x, train=True)
+        r = rng.normal(size=out.shape)
 
-    def f():
-        return float(np.sum(r * layer.forward(x, train=False)))
+        def f():
+            held.restore()
+            return float(np.sum(r * layer.forward(x, train=True)))
 
-    grad_in = layer.backward(r.copy())
-    analytic = {k: v.copy() for k, v in layer.grads.items()}
-    cmp = _Comparison(rtol, atol)
-    cmp.add("input", grad_in, _central_differences(f, x, eps))
-    for name, p in layer.params.items():
-        cmp.add(name, analytic[name], _central_differences(f, p, eps))
+        held.restore()
+        layer.forward(x, train=True)
+        grad_in = layer.backward(r.copy())
+        analytic = {k: v.copy() for k, v in layer.grads.items()}
+        cmp = _Comparison(rtol, atol)
+        if layer.differentiable_input:
+            cmp.add("input", grad_in, _central_differences(f, x, eps))
+        for name, p in layer.params.items():
+            cmp.add(name, analytic[name], _central_differences(f, p, eps))
+    finally:
+        held.restore()
     return cmp.report()
 
 
@@ -216,8 +248,11 @@ def check_loss(loss, output, y, sample_weight=None, *, eps=1e-6, rtol=1e-5, atol
     return cmp.report()
 
 
-def _objective(net, x, y, loss, alpha, w):
-    return lambda: net._loss_and_grad(x, y, loss, alpha, w)[0]
+def _objective(net, x, y, loss, alpha, w, held):
+    def f():
+        held.restore()
+        return net._loss_and_grad(x, y, loss, alpha, w)[0]
+    return f
 
 
 def _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state):
@@ -260,12 +295,16 @@ def check_network(net, x, y, loss, *, alpha=0.0, sample_weight=None, eps=1e-6, r
     where = "gradcheck.check_network"
     _check_tolerances(where, eps, rtol, atol)
     x, y, w, alpha = _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state)
-    _, grad = net._loss_and_grad(x, y, loss, alpha, w)
-    analytic = {k: v.copy() for k, v in net.named_gradients().items()}
-    f = _objective(net, x, y, loss, alpha, w)
-    cmp = _Comparison(rtol, atol)
-    for name, p in net.named_parameters().items():
-        cmp.add(name, analytic[name], _central_differences(f, p, eps))
+    held = _Held(net)
+    f = _objective(net, x, y, loss, alpha, w, held)
+    try:
+        f()
+        analytic = {k: v.copy() for k, v in net.named_gradients().items()}
+        cmp = _Comparison(rtol, atol)
+        for name, p in net.named_parameters().items():
+            cmp.add(name, analytic[name], _central_differences(f, p, eps))
+    finally:
+        held.restore()
     return cmp.report()
 
 
@@ -294,20 +333,26 @@ def check_network_directional(net, x, y, loss, *, alpha=0.0, sample_weight=None,
     rng = check_random_state(random_state)
     theta = net.theta
     origin = theta.copy()
-    _, grad = net._loss_and_grad(x, y, loss, alpha, w)
-    grad = grad.copy()
-    analytic, numeric = [], []
-    for _ in range(n_directions):
-        d = rng.normal(size=theta.size)
-        d /= np.linalg.norm(d)
-        theta[...] = origin + eps * d
-        fp = net._loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
-        theta[...] = origin - eps * d
-        fm = net._loss_and_grad(x, y, loss, alpha, w, compute_value=True)[0]
+    held = _Held(net)
+    f = _objective(net, x, y, loss, alpha, w, held)
+    try:
+        f()
+        grad = net.grad.copy()
+        analytic, numeric = [], []
+        for _ in range(n_directions):
+            d = rng.normal(size=theta.size)
+            d /= np.linalg.norm(d)
+            theta[...] = origin + eps * d
+            fp = f()
+            theta[...] = origin - eps * d
+            fm = f()
+            theta[...] = origin
+            analytic.append(grad @ d)
+            numeric.append((fp - fm) / (2 * eps))
+        f()  # leave the gradient buffer as it was
+    finally:
         theta[...] = origin
-        analytic.append(grad @ d)
-        numeric.append((fp - fm) / (2 * eps))
-    net._loss_and_grad(x, y, loss, alpha, w)  # leave the gradient buffer as it was
+        held.restore()
     cmp = _Comparison(rtol, atol)
     cmp.add("direction", analytic, numeric)
     return cmp.report()

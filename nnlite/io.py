@@ -71,7 +71,25 @@ import zlib
 import numpy as np
 
 from .init import Constant, GlorotUniform, Zeros
-from .layers import Dense, Exp, Identity, Layer, Logistic, ReLU, Softmax, Tanh
+from .layers import (
+    ELU,
+    GELU,
+    BatchNorm,
+    Dense,
+    Dropout,
+    Embedding,
+    Exp,
+    Identity,
+    Layer,
+    LayerNorm,
+    LeakyReLU,
+    Logistic,
+    ReLU,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .models import Sequential
 
 __all__ = ["save", "load", "register_model_class", "get_state", "from_state",
@@ -726,6 +744,41 @@ def _activation_builder(cls):
     return build
 
 
+#: Layers configured by a few numbers: class -> the constructor arguments saved, each
+#: ``(name, kind)`` with kind "float" or "int" (a missing int is saved as null).
+_CONFIGURED = {
+    LeakyReLU: (("negative_slope", "float"),),
+    ELU: (("alpha", "float"),),
+    Dropout: (("rate", "float"), ("random_state", "int")),
+    LayerNorm: (("eps", "float"),),
+    BatchNorm: (("momentum", "float"), ("eps", "float")),
+    Embedding: (("n_categories", "int"), ("width", "int")),
+}
+
+
+def _get_configured(layer):
+    config = {name: getattr(layer, name) for name, _ in _CONFIGURED[type(layer)]}
+    return _owned_params(layer, config)
+
+
+def _configured_builder(cls):
+    def build(reader, cfg, arrays, where, depth):
+        kwargs = {}
+        for name, kind in _CONFIGURED[cls]:
+            if kind == "float":
+                kwargs[name] = cfg.float(name)
+            else:
+                kwargs[name] = cfg.get(name, int, optional=cls is Dropout)
+        b = cfg.get("build", dict, optional=True)
+        cfg.done()
+        try:
+            layer = cls(**kwargs)
+        except (TypeError, ValueError) as exc:  # the constructor's own checks
+            raise reader.fail(f"{where}: {exc}") from None
+        return reader.restore_build(layer, b, arrays, where)
+    return build
+
+
 def _build_sequential(reader, cfg, arrays, where, depth):
     n_in = cfg.int("n_in", low=1, optional=True)
     dtype = cfg.get("dtype", str, optional=True)
@@ -767,6 +820,9 @@ _register(Constant, _get_initialiser, None)
 _register(Zeros, _get_initialiser, None)
 _register(Dense, _get_dense, None)
 _register(Sequential, _get_sequential, None)
-for _cls in (Identity, Tanh, ReLU, Logistic, Softmax, Exp):
+for _cls in (Identity, Tanh, ReLU, Logistic, Softmax, Exp, GELU, Softplus, SiLU):
     _register(_cls, lambda layer: _owned_params(layer, {}), None)
     _BUILDERS[_cls.__name__] = _activation_builder(_cls)
+for _cls in _CONFIGURED:
+    _register(_cls, _get_configured, None)
+    _BUILDERS[_cls.__name__] = _configured_builder(_cls)

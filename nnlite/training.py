@@ -200,6 +200,7 @@ class TrainingRun:
         self.rng = check_random_state(random_state)
         self.history = History() if history is None else history
         self.estimator = estimator
+        self.restored = False  # whether the run ended on restored (finite) best weights
         self.validation = None
         if validation_data is not None:
             X_val, y_val, *rest = validation_data
@@ -243,7 +244,7 @@ class TrainingRun:
                 finally:
                     for cb in self.callbacks:
                         cb.on_train_end(net, history)
-            _check_finite(net, history)
+            _check_finite(net, history, self.restored)
         except BaseException:
             net.set_theta(start)
             net.state_vector[...] = start_state
@@ -302,13 +303,16 @@ class TrainingRun:
         return np.asarray(target).astype(self.net.dtype, copy=False)
 
 
-def _check_finite(net, history):
+def _check_finite(net, history, restored):
     if not np.isfinite(net.theta).all():
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may"
             " contain large values and need to be preprocessed."
         )
-    if history.loss is not None and not np.isfinite(history.loss):
+    # A run that ended on its best validated weights holds finite ones: a diverged last
+    # epoch is no reason to refuse them (scikit-learn since 1.6 returns them too);
+    # without them there is no finite state to return.
+    if not restored and history.loss is not None and not np.isfinite(history.loss):
         raise ValueError(
             f"train: the training loss is {history.loss} although the weights are finite: "
             "the targets or inputs hold values too large for this loss, or the output "
@@ -505,6 +509,7 @@ def _stochastic_epochs(run):
         net.set_theta(history.best_theta)
         if history.best_state is not None:
             net.state_vector[...] = history.best_state
+        run.restored = True
 
 
 def _track_loss(history, tol):

@@ -82,11 +82,20 @@ def dodge_kink(x, margin=1e-2):
 
 
 @st.composite
-def batches(draw, n_in=None, low=-3.0, high=3.0, max_samples=5, max_width=5):
+def batches(draw, n_in=None, low=-3.0, high=3.0, max_samples=5, max_width=5, min_samples=1):
     """A 2-D input ``(n_samples, n_in)`` of bounded float64 values."""
-    n = draw(st.integers(1, max_samples))
+    n = draw(st.integers(min_samples, max_samples))
     n_in = draw(st.integers(1, max_width)) if n_in is None else n_in
     return draw(arrays((n, n_in), low, high))
+
+
+@st.composite
+def category_codes(draw, n_categories, max_samples=6, max_columns=3):
+    """Integer codes in ``[0, n_categories)`` as a float64 ``(n_samples, k)`` array."""
+    n = draw(st.integers(1, max_samples))
+    k = draw(st.integers(1, max_columns))
+    codes = draw(hnp.arrays(np.int64, (n, k), elements=st.integers(0, n_categories - 1)))
+    return codes.astype(np.float64)
 
 
 def sample_weights(n):
@@ -264,3 +273,55 @@ def param_values(max_len=40):
         st.dictionaries(st.text(max_size=8), scalar, max_size=6),
         st.frozensets(ints, max_size=max_len // 2),
         st.lists(st.text(max_size=30), max_size=6).map(tuple))
+
+
+# ----- random stacks of the layers of issue 11 ---------------------------------------------
+def _new_hidden():
+    from nnlite import ELU, GELU, BatchNorm, Dropout, LayerNorm, LeakyReLU, SiLU, Softplus
+    return {"LeakyReLU": lambda: LeakyReLU(0.1), "ELU": ELU, "GELU": GELU,
+            "Softplus": Softplus, "SiLU": SiLU, "Tanh": Tanh, "LayerNorm": LayerNorm,
+            "BatchNorm": BatchNorm, "Dropout": lambda: Dropout(0.3)}
+
+
+@st.composite
+def new_layer_stacks(draw, max_depth=3, max_width=4):
+    """``(net, x, y, loss)``: Dense layers each followed by 1-2 drawn new layers, then a
+    canonical output pair; maybe an Embedding branch first (its input then holds codes)."""
+    hidden = _new_hidden()
+    seed = draw(seeds)
+    rng = np.random.RandomState(seed)
+    n = draw(st.integers(2, 6))  # BatchNorm needs two samples in training
+    layers = []
+    if draw(st.booleans()):
+        from nnlite import Embedding
+        layers.append(Embedding(4, draw(st.integers(1, 3))))
+        x = rng.randint(0, 4, (n, draw(st.integers(1, 2)))).astype(float)
+    else:
+        x = rng.uniform(-2, 2, (n, draw(st.integers(1, 4))))
+    for _ in range(draw(st.integers(1, max_depth))):
+        layers.append(Dense(draw(st.integers(1, max_width))))
+        for name in draw(st.lists(st.sampled_from(sorted(hidden)), min_size=1, max_size=2)):
+            layers.append(hidden[name]())
+    pair = draw(st.sampled_from(sorted(CANONICAL)))
+    out_cls, loss_cls = CANONICAL[pair]
+    n_out = draw(st.integers(2 if pair == "Softmax+LogLoss" else 1, 3))
+    layers += [Dense(n_out), out_cls()]
+    net = Sequential(layers).build(x.shape[1], random_state=rng)
+    loss = loss_cls()
+    return net, x, make_target(loss, n, n_out, rng), loss
+
+
+def kinks_clear(net, x, margin=1e-4):
+    """Whether every LeakyReLU or ELU of ``net`` sees inputs away from its kink at 0
+    (in training mode, with the generators put back afterwards)."""
+    from nnlite import ELU, LeakyReLU
+    rng_state, state = net.get_rng_state(), net.state_vector.copy()
+    h = np.asarray(x, dtype=np.float64)
+    clear = True
+    for layer in net.layers:
+        if isinstance(layer, (LeakyReLU, ELU)) and np.min(np.abs(h)) < margin:
+            clear = False
+        h = layer.forward(h, train=True)
+    net.set_rng_state(rng_state)
+    net.state_vector[...] = state
+    return clear

@@ -270,3 +270,35 @@ def test_l2_term_in_slices_equals_whole_vector_arithmetic():
     expect[:npen] += 0.3 * net.theta[:npen]
     expect /= 32
     assert np.allclose(grad, expect, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("first,second", [(Tanh, Tanh), (Tanh, ReLU), (Logistic, Tanh),
+                                          (ReLU, Logistic), (Tanh, nnlite.Dropout)])
+def test_activations_in_a_row_keep_each_others_cached_outputs(first, second):
+    # each activation keeps its output for its backward pass: the next layer may not run
+    # in place on it (the layer-by-layer step, and the recorded one replayed from the
+    # second call with the same arrays on)
+    rng = np.random.RandomState(0)
+    x, y = rng.normal(size=(9, 3)), rng.normal(size=(9, 2))
+    make = (lambda: nnlite.Dropout(0.3)) if second is nnlite.Dropout else second
+    net = Sequential([Dense(5), first(), make(), Dense(2), Identity()]).build(3, random_state=0)
+    nnlite.gradcheck.assert_network_gradients(net, x, y, SquaredError())
+
+
+NEW_ACTIVATIONS = [lambda: nnlite.LeakyReLU(0.0), nnlite.ELU, nnlite.GELU, nnlite.Softplus,
+                   nnlite.SiLU]
+
+
+@pytest.mark.parametrize("make", NEW_ACTIVATIONS)
+def test_new_layers_take_the_general_path(make):
+    # the fused Dense+ReLU pass, the recorded step and the row blocks select layers by
+    # exact type: a LeakyReLU(0) computes ReLU's values but is not fused as one
+    from nnlite.models import _program, _rowblocks
+
+    net = Sequential([Dense(6), make(), Dense(3), Softmax()]).build(4, random_state=0)
+    assert net._relu_after_dense() == [None] * 4
+    assert _rowblocks.leaf_layers(net) is None
+    rng = np.random.RandomState(0)
+    x, y = rng.normal(size=(8, 4)), np.eye(3)[rng.randint(0, 3, 8)]
+    assert _program.record(net, x, y, LogLoss(), 0.0, None, None, True) is None
+    nnlite.gradcheck.assert_network_gradients(net, x, y, LogLoss(), alpha=0.1)

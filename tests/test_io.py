@@ -625,3 +625,55 @@ def test_error_in_a_nested_state_names_the_file(registered, tmp_path):
     message = str(info.value)
     assert message.startswith(bad + ": model (TestWrapped): model.layers[0].config.n_out")
     assert "n_out must be int" in message and "<state>" not in message
+
+
+# ----- the layers of issue 11 ---------------------------------------------------------------
+NEW_LAYERS = {
+    "LeakyReLU": lambda: nnlite.LeakyReLU(0.2), "ELU": lambda: nnlite.ELU(0.5),
+    "GELU": nnlite.GELU, "Softplus": nnlite.Softplus, "SiLU": nnlite.SiLU,
+    "Dropout": lambda: nnlite.Dropout(0.25, random_state=4),
+    "LayerNorm": lambda: nnlite.LayerNorm(eps=1e-3),
+    "BatchNorm": lambda: nnlite.BatchNorm(momentum=0.2, eps=1e-4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NEW_LAYERS) + ["Embedding"])
+def test_new_layers_round_trip_alone_and_in_a_network(name, tmp_path):
+    rng = np.random.RandomState(0)
+    if name == "Embedding":
+        x = rng.randint(0, 7, (20, 2)).astype(float)
+        net = Sequential([nnlite.Embedding(7, 3), Dense(2)], random_state=0)
+        alone = nnlite.Embedding(7, 3).build(2, random_state=1)
+    else:
+        x = rng.normal(size=(20, 3))
+        net = Sequential([Dense(4), NEW_LAYERS[name](), Dense(2)], random_state=0)
+        alone = NEW_LAYERS[name]().build(3, random_state=1)
+    net.forward(x)  # moves BatchNorm's running statistics away from their start
+    alone.forward(x)
+    for obj in (net, alone):
+        path = path_in(tmp_path, f"{name}.nnlite")
+        save(obj, path)
+        back = load(path)
+        assert repr(back) == repr(obj)
+        np.testing.assert_array_equal(back.forward(x, train=False), obj.forward(x, train=False))
+        assert set(back.state) == set(obj.state)
+        for key, value in obj.state.items():
+            np.testing.assert_array_equal(back.state[key], value)
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("rate", 1.5, r"Dropout: rate must be in \[0, 1\)"),
+    ("rate", "0.5", "rate must be"),
+    ("random_state", 1.5, "random_state must be int"),
+    ("unknown", 1, "unexpected key 'unknown'"),
+])
+def test_tampered_dropout_is_refused(key, value, message, tmp_path):
+    path = path_in(tmp_path, "d.nnlite")
+    save(Sequential([Dense(2), nnlite.Dropout(0.5)], n_in=3, random_state=0), path)
+    entries = members(path)
+    header = json.loads(entries["nnlite.json"])
+    header["model"]["config"]["layers"][1]["config"][key] = value
+    entries["nnlite.json"] = json.dumps(header).encode()
+    write_zip(path, entries)
+    with pytest.raises(ModelFileError, match=message):
+        load(path)

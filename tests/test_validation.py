@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import sparse
 
+import nnlite
 from nnlite import (
     SGD,
     Adam,
@@ -259,6 +260,45 @@ BAD = [
         "mse", np.ones((3, 2)), np.ones((3, 2))), TypeError, "loss must be an nnlite Loss"),
     ("gradcheck layer 1-D", lambda: gradcheck.check_layer(Dense(2), X[0]), ValueError,
      "gradcheck.check_layer: x must be 2-D"),
+    # --- arguments of the layers -------------------------------------------------------------
+    ("Dropout rate 1", lambda: nnlite.Dropout(1.0), ValueError,
+     r"Dropout: rate must be in \[0, 1\); got 1.0"),
+    ("Dropout rate negative", lambda: nnlite.Dropout(-0.1), ValueError,
+     r"Dropout: rate must be in \[0, 1\)"),
+    ("Dropout rate NaN", lambda: nnlite.Dropout(np.nan), ValueError, "Dropout: rate must be in"),
+    ("Dropout rate string", lambda: nnlite.Dropout("0.5"), TypeError,
+     "Dropout: rate must be a real number"),
+    ("Dropout seed float", lambda: nnlite.Dropout(0.5, random_state=1.5), TypeError,
+     "Dropout: random_state must be None or an int"),
+    ("Dropout seed negative", lambda: nnlite.Dropout(0.5, random_state=-1), ValueError,
+     "Dropout: random_state must be None or an int"),
+    ("LeakyReLU slope negative", lambda: nnlite.LeakyReLU(-0.2), ValueError,
+     "LeakyReLU: negative_slope must be a finite number >= 0; got -0.2"),
+    ("ELU alpha NaN", lambda: nnlite.ELU(np.nan), ValueError,
+     "ELU: alpha must be a finite number >= 0"),
+    ("ELU alpha string", lambda: nnlite.ELU("1"), TypeError, "ELU: alpha must be a real number"),
+    ("LayerNorm eps zero", lambda: nnlite.LayerNorm(eps=0.0), ValueError,
+     "LayerNorm: eps must be a finite number > 0; got 0.0"),
+    ("BatchNorm eps inf", lambda: nnlite.BatchNorm(eps=np.inf), ValueError,
+     "BatchNorm: eps must be a finite number > 0"),
+    ("BatchNorm momentum zero", lambda: nnlite.BatchNorm(momentum=0.0), ValueError,
+     "BatchNorm: momentum must be a finite number > 0"),
+    ("BatchNorm momentum above 1", lambda: nnlite.BatchNorm(momentum=1.5), ValueError,
+     r"BatchNorm: momentum must be in \(0, 1\]; got 1.5"),
+    ("BatchNorm batch of one", lambda: nnlite.BatchNorm().forward(X[:1]), ValueError,
+     "BatchNorm: a training batch needs at least 2 samples"),
+    ("Embedding n_categories zero", lambda: nnlite.Embedding(0, 2), ValueError,
+     "Embedding: n_categories must be a positive int; got 0"),
+    ("Embedding width float", lambda: nnlite.Embedding(3, 2.5), TypeError,
+     "Embedding: width must be a positive int; got 2.5"),
+    ("Embedding code not integral", lambda: nnlite.Embedding(3, 2).forward([[0.5]]),
+     ValueError, "Embedding: input codes must be integers; got 0.5 at row 0, column 0"),
+    ("Embedding code negative", lambda: nnlite.Embedding(3, 2).forward([[1], [-2]]),
+     ValueError, r"Embedding: input codes must be in \[0, n_categories=3\); got -2 at row 1"),
+    ("Embedding code too large", lambda: Sequential([nnlite.Embedding(3, 2), Dense(1)]).predict(
+        [[3]]), ValueError, r"n_categories=3\); got 3 at row 0, column 0"),
+    ("Embedding codes sparse", lambda: nnlite.Embedding(3, 2).forward(sparse.eye(2).tocsr()),
+     TypeError, "Embedding: its input must be a dense array"),
 ]
 
 

@@ -22,12 +22,27 @@ The contract every layer follows (and a user-written layer overrides):
     the parameters into the views ``self.grads[name]`` (never rebind them).
     ``grad_out`` belongs to the layer after the call: it may be overwritten.
 
+A layer that draws random numbers in training mode (such as dropout) also overrides:
+
+``seed_rng(seed)``
+    Create its generator from the :class:`numpy.random.SeedSequence` ``seed``
+    (called once when the layer or its network is built, after every
+    ``reset_parameters``: the initial weights of the other layers do not change).
+``get_rng_state()`` / ``set_rng_state(state)``
+    A snapshot of that generator, and putting it back: the gradient checks use
+    them to draw the same random numbers at every evaluation.
+
+A layer whose input is discrete (category codes) sets ``differentiable_input =
+False``: its input gradient is zero and the gradient checks do not perturb its input.
+
 A layer never allocates its parameters itself: :meth:`Layer.build` (for a layer
 used alone) or :class:`~nnlite.Sequential` (for a stack) hands it views into one
 flat buffer, and the state arrays views into another.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
@@ -58,6 +73,9 @@ class Layer:
     #: Set by layers whose ``backward`` accepts ``need_grad_in=False`` to skip
     #: computing a gradient nobody will read (the first layer of a network).
     can_skip_grad_in = False
+
+    #: False for a layer whose input is discrete (codes): the gradient checks leave it alone.
+    differentiable_input = True
 
     #: Whether ``forward`` validates its input: true for a layer used on its own,
     #: set to false by the network that feeds it (which validated the data once).
@@ -105,6 +123,27 @@ class Layer:
     def backward(self, grad_out):
         """Gradient with respect to the input of the last ``forward(x, train=True)``."""
         raise NotImplementedError
+
+    def seed_rng(self, seed: np.random.SeedSequence) -> None:
+        """Create the generator(s) drawn from in training mode (default: the layer draws none).
+
+        Parameters
+        ----------
+        seed : numpy.random.SeedSequence
+            Derived from the ``random_state`` that builds the layer (or its
+            network), one independent child per layer.
+        """
+
+    def _draws_random(self) -> bool:
+        """Whether the layer has a generator to seed (it overrides :meth:`seed_rng`)."""
+        return type(self).seed_rng is not Layer.seed_rng
+
+    def get_rng_state(self):
+        """A snapshot of the layer's generator(s) for :meth:`set_rng_state` (None: no generator)."""
+        return None
+
+    def set_rng_state(self, state) -> None:
+        """Put back a snapshot taken by :meth:`get_rng_state`."""
 
     def extra_repr(self) -> str:
         """Arguments shown inside ``repr(layer)``."""
@@ -175,7 +214,10 @@ class Layer:
         buf = ParamBuffer([self.param_specs(int(n_in))], dtype, [self.state_specs(int(n_in))])
         self._own_buffer = buf
         self._bind(n_in, buf.params[0], buf.grads[0], buf.states[0])
-        self.reset_parameters(check_random_state(random_state))
+        rng = check_random_state(random_state)
+        self.reset_parameters(rng)
+        if self._draws_random():  # the seed costs a hash of rng's state: only when needed
+            self.seed_rng(_seed_sequence(random_state, rng))
         return self
 
     def _check_input(self, x):
@@ -212,6 +254,22 @@ class Layer:
 
     def __repr__(self):
         return f"{type(self).__name__}({self.extra_repr()})"
+
+
+def _seed_sequence(random_state, rng):
+    """The seed of the layers' own generators, drawn without advancing ``rng``.
+
+    ``rng`` gave the initial weights and (in :func:`~nnlite.train`) goes on to
+    shuffle the samples: its state after the weights seeds the generators, so
+    neither the weights nor the shuffles depend on whether the network has
+    random layers.  With ``random_state=None`` the seed is fresh entropy.
+    """
+    if random_state is None:
+        return np.random.SeedSequence()
+    _, key, pos, has_gauss, gauss = rng.get_state()
+    digest = hashlib.sha256(key.tobytes() + np.array([pos, has_gauss], np.int64).tobytes()
+                            + np.float64(gauss).tobytes()).digest()
+    return np.random.SeedSequence(np.frombuffer(digest, np.uint32))  # 624 words, hashed: fast
 
 
 def _positive_int(value, what):

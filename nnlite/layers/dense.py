@@ -99,6 +99,7 @@ class Dense(Layer):
         add_bias_relu(out, self.params["b"] if self.bias else None, relu is not None)
         if relu is not None:
             relu._z = out if train else None
+            return out, not train  # kept as the ReLU's output for backward
         return out, True
 
     def _backward_fast(self, grad_out, need_grad_in, scratch, relu=None):

@@ -75,6 +75,11 @@ def record(net, x, y, loss, alpha, sample_weight, codes, compute_value):
     stop = len(layers) - 1
     if any(type(layer) not in (Dense, ReLU, Identity) + _ELEMENTWISE for layer in layers[:stop]):
         return None
+    # activations run in place on the Dense output before them; a second one in a row
+    # would overwrite the output the first keeps for its backward pass
+    if any(type(a) is not Dense and type(b) is not Dense
+           for a, b in zip(layers[:stop], layers[1:stop])):
+        return None
     n = x.shape[0]
     forward, inputs, outputs = [], {}, {}
     relu_after = net._relu_after_dense()

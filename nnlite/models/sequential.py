@@ -177,6 +177,28 @@ class Sequential(Layer):
         for layer in self.layers:
             layer.reset_parameters(rng)
 
+    def seed_rng(self, seed):
+        """Seed the layers that draw random numbers, one child of ``seed`` each."""
+        for layer, child in zip(self.layers, seed.spawn(len(self.layers))):
+            layer.seed_rng(child)
+
+    @property
+    def differentiable_input(self):
+        """Whether the first layer's input is continuous (not category codes)."""
+        return self.layers[0].differentiable_input
+
+    def _draws_random(self):
+        return any(layer._draws_random() for layer in self.layers)
+
+    def get_rng_state(self):
+        """Snapshots of the layers' generators (see :meth:`Layer.get_rng_state`)."""
+        return [layer.get_rng_state() for layer in self.layers]
+
+    def set_rng_state(self, state):
+        """Put back snapshots taken by :meth:`get_rng_state`."""
+        for layer, s in zip(self.layers, state):
+            layer.set_rng_state(s)
+
     def _ensure_built(self, x):
         if not self.built:
             dtype = self.dtype or (np.float32 if x.dtype == np.float32 else np.float64)
