@@ -8,12 +8,14 @@ package (and onnxruntime to run the result); ``import nnlite`` never imports it.
 ``_registry``
     :func:`register_exporter`, :class:`ExportContext`, :class:`UnsupportedLayerError`.
 ``_layers``
-    The exporters of the built-in layers and networks.
+    The exporters of Dense, the basic activations and Sequential.
+``_more_layers``
+    Dropout, LayerNorm, BatchNorm, Embedding and the smooth activations.
 ``_export``
     :func:`to_onnx`, the presets' outputs, :func:`default_opset`.
 """
 
-from . import _layers  # noqa: F401  (registers the built-in exporters)
+from . import _layers, _more_layers  # noqa: F401  (register the built-in exporters)
 from ._export import MIN_OPSET, default_opset, to_onnx
 from ._registry import ExportContext, UnsupportedLayerError, register_exporter
 
