@@ -18,6 +18,7 @@ import numpy as np
 
 from . import exceptions
 from ._labels import LabelEncoding
+from ._sklearn_optimizer import SklearnOptimizerView
 from .estimators import _HIDDEN, _OUTPUT, MLPClassifier, MLPRegressor, _BaseMLP
 from .layers import Dense
 from .optimizers import SGD, Adam
@@ -129,7 +130,7 @@ def from_sklearn(estimator) -> MLPClassifier | MLPRegressor:
         est._history = _history_of(est, estimator)
     optimizer = getattr(estimator, "_optimizer", None)
     if optimizer is not None:
-        est._optimizer = _optimizer_from_sklearn(optimizer, est)
+        est._optimizer = SklearnOptimizerView(_optimizer_from_sklearn(optimizer, est))
     return est
 
 
@@ -241,7 +242,7 @@ def to_sklearn(est):
         sk._no_improvement_count = est._no_improvement_count
         if sk.early_stopping:  # scikit-learn leaves the restored best weights in place
             sk.coefs_, sk.intercepts_ = sk._best_coefs, sk._best_intercepts
-    optimizer = getattr(est, "_optimizer", None)
+    optimizer = getattr(getattr(est, "_optimizer", None), "core", None)
     if optimizer is not None and getattr(optimizer, "_nnlite_theta_size", None):
         sk._optimizer = _optimizer_to_sklearn(optimizer, sk, shapes)
     return sk
