@@ -462,3 +462,26 @@ def test_import_nnlite_does_not_import_onnx():
                           text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_a_model_from_nnlite_train_exports_with_its_scaling(tmp_path, capsys):
+    from nnlite import cli
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(loc=[100.0, -5.0, 0.3], scale=[20.0, 1.0, 0.01], size=(120, 3))
+    label = np.where(X[:, 0] > 100, "high", "low")
+    with open(tmp_path / "data.csv", "w", encoding="utf-8") as f:
+        f.write("a,b,c,label\n")
+        f.writelines(f"{r[0]:.17g},{r[1]:.17g},{r[2]:.17g},{t}\n" for r, t in zip(X, label))
+    assert cli.main(["train", str(tmp_path / "data.csv"), "--target", "label", "--hidden",
+                     "8", "--max-iter", "30", "-o", str(tmp_path / "m.nnlite"),
+                     "--no-progress"]) == 0
+    assert cli.main(["export", str(tmp_path / "m.nnlite"), "-o", str(tmp_path / "m.onnx")]) == 0
+    assert "outputs label, probabilities" in capsys.readouterr().out
+    model = nnlite.load(tmp_path / "m.nnlite")
+    proto = onnx.load(str(tmp_path / "m.onnx"))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert json.loads(meta["feature_names"]) == ["a", "b", "c"]
+    labels, proba = session(proto).run(None, {"X": X})  # raw, unscaled features
+    assert (labels == model.predict(X)).all()
+    assert_close(proba[:, 1], model.predict_proba(X)[:, 1], np.float64)
