@@ -37,9 +37,17 @@ from .layers import (
     Softplus,
     Tanh,
 )
-from .losses import BinaryLogLoss, LogLoss, Loss, PoissonLoss, SquaredError
+from .losses import (
+    AbsoluteError,
+    BinaryLogLoss,
+    Huber,
+    LogLoss,
+    Loss,
+    PoissonLoss,
+    SquaredError,
+)
 from .models import Sequential
-from .optimizers import LBFGS, SGD, Adam, Optimizer
+from .optimizers import LBFGS, SGD, Adagrad, Adam, AdamW, Nadam, Optimizer, RMSProp
 from .training import History, train
 
 __version__ = "0.1.0"
@@ -49,8 +57,8 @@ __all__ = [
     "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Dropout", "LayerNorm", "BatchNorm",
     "Embedding",
     "Sequential",
-    "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss",
-    "Optimizer", "SGD", "Adam", "LBFGS",
+    "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss", "Huber", "AbsoluteError",
+    "Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSProp", "Adagrad", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",
     "train", "History",
     "Callback", "EarlyStopping", "ModelCheckpoint", "ProgressBar", "ReduceLROnPlateau",

@@ -227,6 +227,8 @@ def check_objective(net, where, X, y, loss, alpha, sample_weight):
     n_out = net.n_out if net.built else net.output_width(X.shape[1])
     y = loss.prepare_target(y, n_out)
     sample_weight = check_sample_weight(sample_weight, where, X.shape[0])
+    if callable(getattr(loss, "_fit_class_weight", None)):  # 'balanced' needs the whole y
+        loss._fit_class_weight(y, sample_weight)
     alpha = check_real(alpha, where, "alpha", low=0)
     return X, y, sample_weight, alpha
 

@@ -305,6 +305,10 @@ class ReduceLROnPlateau(_Monitor):
         self.min_lr = _check_number(min_lr, "min_lr", owner, low=0)
         self.cooldown = _check_number(cooldown, "cooldown", owner, low=0, integer=True)
 
+    def _check_run(self, run):
+        super()._check_run(run)
+        _check_rate_is_settable(self, run.optimizer)
+
     def on_train_begin(self, model, history):
         self._reset()
         self._cooling = 0
@@ -320,7 +324,7 @@ class ReduceLROnPlateau(_Monitor):
         if self.wait >= self.patience:
             opt = self.run.optimizer
             rate = get_learning_rate(opt)
-            if rate > self.min_lr:
+            if rate is not None and rate > self.min_lr:
                 set_learning_rate(opt, max(rate * self.factor, self.min_lr))
             self.wait, self._cooling = 0, self.cooldown
 
@@ -342,6 +346,10 @@ class LearningRateScheduler(Callback):
             raise TypeError(f"LearningRateScheduler: schedule must be callable "
                             f"schedule(epoch, lr) -> lr; got {schedule!r}.")
         self.schedule = schedule
+
+    def _check_run(self, run):
+        super()._check_run(run)
+        _check_rate_is_settable(self, run.optimizer)
 
     def on_epoch_begin(self, model, history):
         opt = self.run.optimizer
@@ -485,16 +493,30 @@ def _clock(seconds):
 
 
 # ----- the optimizer's learning rate ----------------------------------------------------------
-def get_learning_rate(optimizer) -> float:
-    """The base learning rate a stochastic optimizer uses now (before per-parameter scaling)."""
-    if hasattr(optimizer, "lr") and type(optimizer).__name__ == "SGD":
-        return float(optimizer.lr)  # SGD's current (scheduled) rate
-    return float(optimizer.learning_rate)
+def get_learning_rate(optimizer) -> float | None:
+    """The base learning rate a stochastic optimizer uses now (``optimizer.base_lr``).
+
+    The scheduled rate, before per-parameter scaling such as Adam's bias correction;
+    for a user-written optimizer without ``base_lr``, its ``learning_rate`` if that is
+    a number, else None.
+    """
+    rate = getattr(optimizer, "base_lr", getattr(optimizer, "learning_rate", None))
+    return float(rate) if isinstance(rate, (int, float, np.number)) else None
 
 
 def set_learning_rate(optimizer, value) -> None:
     """Change the base learning rate of a stochastic optimizer from the next step on."""
-    if type(optimizer).__name__ == "SGD":
-        optimizer.lr = float(value)
-    else:
-        optimizer.learning_rate = float(value)
+    optimizer.base_lr = float(value)
+
+
+def _check_rate_is_settable(callback, optimizer):
+    """A rate that follows a schedule is reset by it: a callback cannot change it."""
+    if not hasattr(optimizer, "base_lr"):
+        raise ValueError(
+            f"{type(callback).__name__}: {type(optimizer).__name__} has no base_lr attribute, "
+            "the learning rate a callback changes (nnlite's stochastic optimizers have it).")
+    if getattr(optimizer, "_schedule", None) is not None:
+        raise ValueError(
+            f"{type(callback).__name__}: the optimizer's learning rate follows a schedule "
+            f"({optimizer._schedule!r}), which would undo every change; give the optimizer a "
+            "float learning_rate to steer it from a callback.")

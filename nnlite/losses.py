@@ -22,7 +22,8 @@ from scipy.special import xlogy
 from . import _accel, _validation
 from .layers import Dense, Exp, Identity, Logistic, Softmax, softmax_parts
 
-__all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss"]
+__all__ = ["Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss", "Huber",
+           "AbsoluteError"]
 
 _EPS = {np.dtype(t): np.finfo(t).eps for t in (np.float64, np.float32)}
 
@@ -116,7 +117,13 @@ class Loss:
         y = self.prepare_target(y, output.shape[1])
         sample_weight = _validation.check_sample_weight(sample_weight, where, output.shape[0],
                                                         ref_name="output")
+        if getattr(self, "class_weight", None) is not None:  # weigh the rows given here
+            sample_weight = self._combine(y, sample_weight, self._resolve(y, sample_weight))
         return output, y, sample_weight
+
+    def _row_weights(self, y, sample_weight):
+        """The weights of the rows of ``y``: ``sample_weight`` times any class weights."""
+        return sample_weight
 
     def fuses_with(self, layer) -> bool:
         """Whether ``layer`` is this loss's canonical output layer."""
@@ -218,10 +225,63 @@ class SquaredError(Loss):
 
 
 class _ProbabilityLoss(Loss):
-    """Shared option of the log losses: the value from logits or from clipped probabilities."""
+    """Shared options of the log losses: the value from logits or from clipped
+    probabilities, and class weights.
 
-    def __init__(self, value_from_logits: bool = True):
+    Class weights become row weights: a row's weight is its sample weight times
+    the weight of its class (for one-hot rows; rows of probabilities get the
+    expected class weight ``sum_k y_ik c_k``), and the mean is taken over these
+    weights, as scikit-learn's classifiers do
+    (``sample_weight *= compute_class_weight(...)[y]``).  ``"balanced"`` gives
+    class ``c`` the weight ``S / (n_c * S_c)``, ``S_c`` being the (sample-weighted)
+    count of class ``c``, ``S`` their total and ``n_c`` the number of classes
+    present: scikit-learn's ``compute_class_weight('balanced', ...,
+    sample_weight=...)``.
+    """
+
+    def __init__(self, value_from_logits: bool = True, class_weight=None):
         self.value_from_logits = bool(value_from_logits)
+        self.class_weight = _check_class_weight(class_weight, type(self).__name__,
+                                                self._class_labels)
+        self.class_weight_ = None
+
+    #: The labels a class_weight dict may use (None: 0 .. n_classes - 1).
+    _class_labels = None
+    # class defaults, so that losses pickled before class weights existed still load
+    class_weight = class_weight_ = None
+
+    def _fit_class_weight(self, y, sample_weight):
+        """Resolve ``class_weight`` on an objective's whole target (``train``)."""
+        if self.class_weight is not None:
+            self.class_weight_ = self._resolve(y, sample_weight)
+            self._combine(y, sample_weight, self.class_weight_)  # refuses all-zero weights
+
+    def _row_weights(self, y, sample_weight):
+        cw = self.class_weight_
+        if self.class_weight is None:
+            return sample_weight
+        if cw is None or len(cw) != self._n_class_columns(y):
+            if isinstance(self.class_weight, str):
+                raise ValueError(
+                    f"{type(self).__name__}: class_weight='balanced' is computed from the "
+                    "training target: call train() or Sequential.loss_and_grad() first."
+                )
+            cw = self.class_weight_ = self._resolve(y, None)
+        return self._combine(y, sample_weight, cw, check=False)
+
+    def _n_class_columns(self, y):
+        return y.shape[1]
+
+    def _combine(self, y, sample_weight, cw, check=True):
+        w = self._class_factor(y, cw.astype(y.dtype) if y.dtype.kind == "f" else cw)
+        if sample_weight is not None:
+            w = w * sample_weight
+        if check and not np.any(w > 0):
+            raise ValueError(
+                f"{type(self).__name__}: with class_weight={self.class_weight!r} every sample "
+                "has weight 0. Give some class present in y a positive weight."
+            )
+        return w
 
     def _value_from_logits(self):
         return self.value_from_logits
@@ -237,8 +297,10 @@ class _ProbabilityLoss(Loss):
         return np.clip(p, eps, 1 - eps)
 
     def __repr__(self):
-        arg = "" if self.value_from_logits else "value_from_logits=False"
-        return f"{type(self).__name__}({arg})"
+        args = [] if self.value_from_logits else ["value_from_logits=False"]
+        if self.class_weight is not None:
+            args.append(f"class_weight={self.class_weight!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
 
 
 class LogLoss(_ProbabilityLoss):
@@ -255,13 +317,46 @@ class LogLoss(_ProbabilityLoss):
         scikit-learn's formula: probabilities clipped to ``[eps, 1 - eps]``
         (each sample then costs at most ``-log(eps)``, about 36 in float64);
         the gradient is the same either way.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, keyed by class index (the column of ``y``;
+        ``{0: ..., 1: ...}`` with a single probability column).  A row's
+        weight becomes ``sample_weight * class_weight[class]``; see
+        :ref:`class weights <class-weights>`.  Classes left out weigh 1.
+
+    Attributes
+    ----------
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The weights in use, resolved on the training target by ``train`` (or
+        ``Sequential.loss_and_grad``).
 
     Shape
     -----
     output, y : (n_samples, n_classes); or y : (n_samples,) of ints.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[0.8, 0.2], [0.4, 0.6]]); y = np.array([0, 1])
+    >>> round(LogLoss(class_weight={1: 3.0}).value(p, y), 4)  # (-log 0.8 - 3 log 0.6) / 4
+    0.4389
     """
 
     canonical_output = Softmax
+
+    def _n_class_columns(self, y):
+        return max(y.shape[1], 2)
+
+    def _class_factor(self, y, cw):
+        if y.shape[1] == 1:  # one probability column: the positive class of two
+            return (1 - y[:, 0]) * cw[0] + y[:, 0] * cw[1]
+        return y @ cw
+
+    def _resolve(self, y, sample_weight):
+        k = self._n_class_columns(y)
+        if y.shape[1] == 1:
+            y = np.hstack([1 - y, y])
+        return _class_weight_vector(self.class_weight, y, sample_weight, k,
+                                    type(self).__name__)
 
     def prepare_target(self, y, n_outputs):
         y = np.asarray(y)
@@ -288,7 +383,8 @@ class LogLoss(_ProbabilityLoss):
         :meth:`_fused_inplace`, which then reads one probability per row
         instead of the whole ``(n, k)`` matrix.
         """
-        if type(self) is not LogLoss or y.ndim != 2 or y.shape[1] < 2 or y.shape[0] == 0:
+        if (type(self) is not LogLoss or self.class_weight is not None or y.ndim != 2
+                or y.shape[1] < 2 or y.shape[0] == 0):
             return None
         codes = y.argmax(axis=1)
         rows = np.arange(y.shape[0])
@@ -303,7 +399,8 @@ class LogLoss(_ProbabilityLoss):
         final Softmax: that is the path of :meth:`_fused_inplace` below.
         """
         layers = net.layers
-        return (type(self) is LogLoss and len(layers) > 1 and self.fuses_with(layers[-1])
+        return (type(self) is LogLoss and self.class_weight is None and len(layers) > 1
+                and self.fuses_with(layers[-1])
                 and type(layers[-2]) is Dense)
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
@@ -384,6 +481,18 @@ class BinaryLogLoss(_ProbabilityLoss):
     ----------
     value_from_logits : bool, default=True
         As for :class:`LogLoss` (the logits route uses ``softplus(z) - y z``).
+    class_weight : dict, list of dicts, 'balanced' or None, default=None
+        Weights of the classes 0 and 1 (``{0: w0, 1: w1}``), the same for every
+        output column, or a list with one such dict per column.  A row's weight
+        becomes ``sample_weight`` times the product over columns of its
+        class's weight (scikit-learn's ``compute_sample_weight`` for several
+        outputs); ``'balanced'`` balances every column.  See
+        :ref:`class weights <class-weights>`.
+
+    Attributes
+    ----------
+    class_weight_ : ndarray of shape (n_outputs, 2) or None
+        The weights in use, resolved on the training target.
 
     Shape
     -----
@@ -391,6 +500,32 @@ class BinaryLogLoss(_ProbabilityLoss):
     """
 
     canonical_output = Logistic
+    _class_labels = (0, 1)
+
+    def _class_factor(self, y, cw):
+        w = None
+        for j in range(y.shape[1]):
+            f = (1 - y[:, j]) * cw[j, 0] + y[:, j] * cw[j, 1]
+            w = f if w is None else w * f
+        return w
+
+    def _resolve(self, y, sample_weight):
+        name = type(self).__name__
+        cws = self.class_weight
+        if isinstance(cws, list):
+            if len(cws) != y.shape[1]:
+                raise ValueError(
+                    f"{name}: class_weight is a list of {len(cws)} dicts; y has "
+                    f"{y.shape[1]} output column(s): give one dict per column."
+                )
+        else:
+            cws = [cws] * y.shape[1]
+        return np.array([_class_weight_vector(c, np.stack([1 - y[:, j], y[:, j]], axis=1),
+                                              sample_weight, 2, name)
+                         for j, c in enumerate(cws)]).reshape(y.shape[1], 2)
+
+    def _n_class_columns(self, y):
+        return y.shape[1]
 
     def per_entry(self, output, y):
         p = self._clip(output)
@@ -431,3 +566,139 @@ class PoissonLoss(Loss):
 
     def gradient(self, output, y, sample_weight=None):
         return _weighted(1 - y / output, sample_weight)
+
+
+def _check_class_weight(class_weight, owner, labels):
+    """``class_weight`` validated: None, ``'balanced'``, a dict (or a list of them)."""
+    if class_weight is None or (isinstance(class_weight, str) and class_weight == "balanced"):
+        return class_weight
+    if isinstance(class_weight, list) and labels is not None:
+        if not class_weight:
+            raise ValueError(f"{owner}: class_weight is an empty list.")
+        return [_check_class_dict(c, owner, labels) for c in class_weight]
+    if isinstance(class_weight, dict):
+        return _check_class_dict(class_weight, owner, labels)
+    allowed = "a dict, a list of dicts, " if labels is not None else "a dict, "
+    raise TypeError(f"{owner}: class_weight must be {allowed}'balanced' or None; "
+                    f"got {class_weight!r}.")
+
+
+def _check_class_dict(d, owner, labels):
+    if not isinstance(d, dict):
+        raise TypeError(f"{owner}: class_weight entries must be dicts; got {d!r}.")
+    out = {}
+    for label, weight in d.items():
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, (int, np.integer)):
+            raise TypeError(f"{owner}: class_weight keys must be class indices (ints); "
+                            f"got {label!r}.")
+        if labels is not None and label not in labels:
+            raise ValueError(f"{owner}: class_weight has the label {label!r}, which is not a "
+                             f"class of y; the classes are {list(labels)}.")
+        real = isinstance(weight, (int, float, np.integer, np.floating))
+        if (isinstance(weight, (bool, np.bool_)) or not real or not np.isfinite(weight)
+                or weight < 0):
+            raise ValueError(f"{owner}: class_weight[{label!r}] must be a finite number >= 0; "
+                             f"got {weight!r}.")
+        out[int(label)] = float(weight)
+    # classes left out weigh 1: all zero is known here only when every class is named
+    # (otherwise train refuses targets whose rows all weigh 0)
+    if labels is not None and set(out) == set(labels) and not any(out.values()):
+        raise ValueError(f"{owner}: every weight in class_weight is 0; "
+                         "give at least one class a positive weight.")
+    return out
+
+
+def _class_weight_vector(class_weight, onehot, sample_weight, n_classes, owner):
+    """One weight per class (column of ``onehot``), as scikit-learn's compute_class_weight."""
+    if isinstance(class_weight, str):  # 'balanced', from the (weighted) class counts
+        w = np.ones(onehot.shape[0]) if sample_weight is None else sample_weight
+        labels = onehot.argmax(axis=1)
+        if np.array_equal(onehot, np.eye(n_classes)[labels]):  # hard labels: sklearn's sums
+            counts = np.bincount(labels, weights=w, minlength=n_classes)
+        else:  # rows of probabilities count fractionally
+            counts = w @ onehot
+        present = counts > 0
+        cw = np.ones(n_classes)
+        cw[present] = counts[present].sum() / (np.count_nonzero(present) * counts[present])
+        return cw
+    missing = [c for c in class_weight if not 0 <= c < n_classes]
+    if missing:
+        raise ValueError(f"{owner}: class_weight has the label(s) {missing}, which are not "
+                         f"classes of y; the classes are 0 to {n_classes - 1}.")
+    cw = np.ones(n_classes)
+    for c, weight in class_weight.items():
+        cw[c] = weight
+    return cw
+
+
+class Huber(Loss):
+    """Huber's loss: squared near the target, linear far from it.
+
+    With ``r = p - y`` and ``d = delta``, summed over outputs::
+
+        l_i = sum_k  r^2 / 2              if |r| <= d
+                     d (|r| - d / 2)      otherwise
+
+    Its gradient ``clip(r, -d, d)`` is continuous: the loss of
+    :class:`SquaredError` for small residuals, of :class:`AbsoluteError`
+    (times ``d``) for outliers.  PyTorch's ``HuberLoss`` and Keras's ``Huber``
+    per entry.  No output layer fuses with it; end the network in
+    :class:`~nnlite.Identity`.
+
+    Parameters
+    ----------
+    delta : float > 0, default=1.0
+        Where the loss turns from quadratic to linear.
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> Huber(delta=1.0).value(np.array([[0.5], [3.0]]), np.zeros((2, 1)))  # (0.125 + 2.5) / 2
+    1.3125
+    """
+
+    def __init__(self, delta: float = 1.0):
+        self.delta = _validation.check_real(delta, "Huber", "delta", low=0, low_open=True)
+
+    def per_entry(self, output, y):
+        r = np.abs(output - y)
+        d = self.delta
+        return np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
+
+    def gradient(self, output, y, sample_weight=None):
+        return _weighted(np.clip(output - y, -self.delta, self.delta), sample_weight)
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta!r})"
+
+
+class AbsoluteError(Loss):
+    """The absolute error summed over outputs: ``l_i = sum_k |p_ik - y_ik|``.
+
+    Not differentiable where ``p = y``: the gradient used there is the
+    subgradient 0 (``sign(p - y)``, as ``numpy.sign``), so an exact fit stays
+    put.  Its minimiser is the conditional median.  No output layer fuses
+    with it; end the network in :class:`~nnlite.Identity`.
+
+    Shape
+    -----
+    output, y : (n_samples, n_outputs).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> AbsoluteError().value(np.array([[1.0, -1.0]]), np.zeros((1, 2)))
+    2.0
+    >>> AbsoluteError().gradient(np.array([[2.0, 0.0]]), np.zeros((1, 2)))
+    array([[1., 0.]])
+    """
+
+    def per_entry(self, output, y):
+        return np.abs(output - y)
+
+    def gradient(self, output, y, sample_weight=None):
+        return _weighted(np.sign(output - y), sample_weight)

@@ -266,26 +266,26 @@ class TrainingRun:
         """
         net, loss = self.net, self.loss
         X_val, y_val, w_val = self.validation
-        score, target = self.score, self._y_val_loss
+        score, target, w_loss = self.score, self._y_val_loss, self._w_val_loss
         from_output = getattr(score, "from_output", None)
         out = None
         if score is None or from_output is not None or target is not None:
             out = net._forward(X_val, False)
         if score is None:
-            value = loss._value(out, target, w_val)
+            value = loss._value(out, target, w_loss)
             return -value, self._with_penalty(value)
         score_value = (from_output(out, y_val, w_val) if from_output is not None
                        else score(net, X_val, y_val, w_val))
         if target is None:
             return score_value, None
-        return score_value, self._with_penalty(loss._value(out, target, w_val))
+        return score_value, self._with_penalty(loss._value(out, target, w_loss))
 
     def _with_penalty(self, value):
         # the objective of loss_and_grad on the validation set taken as one batch
-        net, alpha, (X_val, _, w_val) = self.net, self.alpha, self.validation
+        net, alpha, w = self.net, self.alpha, self._w_val_loss
         if not alpha:
             return float(value)
-        s = X_val.shape[0] if w_val is None else w_val.sum()
+        s = self.validation[0].shape[0] if w is None else w.sum()
         w = net.theta[:net.n_penalized]
         return float(value + (0.5 * alpha) * net._squared_norm_by_layer(w) / s)
 
@@ -299,8 +299,11 @@ class TrainingRun:
             y_val = getattr(self.score, "loss_target", None)
             if y_val is None:
                 return None
-        target = self.loss.prepare_target(y_val, self.net.n_out)
-        return np.asarray(target).astype(self.net.dtype, copy=False)
+        target = np.asarray(self.loss.prepare_target(y_val, self.net.n_out))
+        target = target.astype(self.net.dtype, copy=False)
+        if getattr(self.loss, "class_weight", None) is not None:  # weigh rows as in training
+            self._w_val_loss = self.loss._row_weights(target, self.validation[2])
+        return target
 
 
 def _check_finite(net, history, restored):
@@ -391,6 +394,7 @@ def _stochastic_epochs(run):
     if not run.incremental or getattr(optimizer, "_nnlite_theta_size", None) != net.theta.size:
         optimizer.init(net.theta)
         optimizer._nnlite_theta_size = net.theta.size
+    run._w_val_loss = None if run.validation is None else run.validation[2]
     run._y_val_loss = run._prepare_validation_target()
     callbacks = run.callbacks
     epoch_hooks = [cb for cb in callbacks if _overrides(cb, "on_epoch_begin")]

@@ -19,9 +19,11 @@ import numpy as np
 from hypothesis import strategies as st
 
 from nnlite import (
+    AbsoluteError,
     BinaryLogLoss,
     Dense,
     Exp,
+    Huber,
     Identity,
     Layer,
     Logistic,
@@ -109,6 +111,8 @@ LOSSES = {
     "LogLoss": LogLoss,
     "BinaryLogLoss": BinaryLogLoss,
     "PoissonLoss": PoissonLoss,
+    "Huber": Huber,
+    "AbsoluteError": AbsoluteError,
 }
 
 
@@ -119,6 +123,12 @@ def loss_points(draw, loss_name, max_samples=5, max_outputs=4):
     k = draw(st.integers(1, max_outputs))
     if loss_name == "SquaredError":
         return draw(arrays((n, k))), draw(arrays((n, k)))
+    if loss_name in ("Huber", "AbsoluteError"):
+        # residuals kept away from the kinks: 0 for AbsoluteError, |r| = 1 (Huber's delta)
+        y, r = draw(arrays((n, k))), draw(arrays((n, k)))
+        r = dodge_kink(r) if loss_name == "AbsoluteError" else np.sign(r) * (
+            1 + dodge_kink(np.abs(r) - 1))
+        return y + r, y
     if loss_name == "PoissonLoss":
         y = draw(arrays((n, k), 0.0, 5.0))
         y[draw(arrays((n, k), 0.0, 1.0)) < 0.3] = 0.0  # exact zeros are in the domain

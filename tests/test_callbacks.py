@@ -304,3 +304,37 @@ def test_callbacks_must_be_a_list_of_callbacks():
         train(_net(), X, y, SquaredError(), SGD(), callbacks=ProgressBar())
     with pytest.raises(TypeError, match=r"callbacks\[1\] must be an nnlite Callback"):
         train(_net(), X, y, SquaredError(), SGD(), callbacks=[ProgressBar(), print])
+
+
+def test_rate_callbacks_refuse_a_scheduled_rate():
+    from nnlite.schedules import ExponentialDecay
+    X, y = _data()
+    opt = Adam(ExponentialDecay(0.01, decay_rate=0.5, decay_steps=10))
+    with pytest.raises(ValueError, match="follows a schedule"):
+        train(_net(), X, y, SquaredError(), opt, epochs=2,
+              callbacks=[ReduceLROnPlateau(monitor="loss")])
+    with pytest.raises(ValueError, match="follows a schedule"):
+        train(_net(), X, y, SquaredError(), SGD(0.1, schedule="invscaling"), epochs=2,
+              callbacks=[LearningRateScheduler(lambda e, lr: lr)])
+
+
+@pytest.mark.parametrize("make", [lambda: nnlite.RMSProp(0.01), lambda: nnlite.AdamW(0.01),
+                                  lambda: nnlite.Nadam(0.01), lambda: nnlite.Adagrad(0.01)])
+def test_the_recorded_rate_is_the_base_rate_of_every_optimizer(make):
+    X, y = _data()
+    h = train(_net(), X, y, SquaredError(), make(), epochs=3, random_state=0,
+              callbacks=[LearningRateScheduler(lambda epoch, lr: 0.01 / (epoch + 1))])
+    np.testing.assert_allclose(h.learning_rates, [0.01, 0.005, 0.01 / 3])
+
+
+def test_validation_loss_weighs_classes_as_training_does():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(90, 2))
+    y = (X[:, 0] > 0.5).astype(int)
+    weights = {0: 1.0, 1: 4.0}
+    net = Sequential([Dense(6), Tanh(), Dense(2), Softmax()], random_state=0)
+    loss = LogLoss(class_weight=weights)
+    h = train(net, X, y, loss, Adam(0.05), epochs=1, random_state=0, alpha=0.01,
+              validation_data=(X[:30], y[:30]))
+    value, _ = net.loss_and_grad(X[:30], y[:30], loss, alpha=0.01)
+    np.testing.assert_allclose(h.validation_loss_curve[0], value, rtol=1e-12)

@@ -6,9 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nnlite import (
+    SGD,
+    AbsoluteError,
     BinaryLogLoss,
     Dense,
     Exp,
+    Huber,
     Identity,
     Logistic,
     LogLoss,
@@ -19,6 +22,7 @@ from nnlite import (
     SquaredError,
     Tanh,
     gradcheck,
+    train,
 )
 from tests.strategies import (
     CANONICAL,
@@ -36,6 +40,15 @@ LOSS_INSTANCES = {
     "LogLoss": [LogLoss(), LogLoss(value_from_logits=False)],
     "BinaryLogLoss": [BinaryLogLoss(), BinaryLogLoss(value_from_logits=False)],
     "PoissonLoss": [PoissonLoss()],
+    "Huber": [Huber()],
+    "AbsoluteError": [AbsoluteError()],
+}
+#: class-weighted losses: gradient-checked too (their values are checked in test_class_weight.py)
+CLASS_WEIGHTED = {
+    "LogLoss": [LogLoss(class_weight={0: 2.0, 1: 0.5}), LogLoss(class_weight="balanced"),
+                LogLoss(value_from_logits=False, class_weight={1: 0.0})],
+    "BinaryLogLoss": [BinaryLogLoss(class_weight="balanced"),
+                      BinaryLogLoss(class_weight={0: 0.3, 1: 2.0})],
 }
 
 
@@ -45,8 +58,12 @@ LOSS_INSTANCES = {
 def test_loss_gradient_matches_finite_differences(name, weighted, data):
     output, y = data.draw(loss_points(name), label="output, y")
     w = data.draw(sample_weights(len(output)), label="w") if weighted else None
-    for loss in LOSS_INSTANCES[name]:
-        report = gradcheck.check_loss(loss, output, y, w)
+    for loss in LOSS_INSTANCES[name] + CLASS_WEIGHTED.get(name, []):
+        try:
+            report = gradcheck.check_loss(loss, output, y, w)
+        except ValueError as e:  # {1: 0.0} and only class 1 drawn: refused (test_class_weight)
+            assert "every sample has weight 0" in str(e)
+            continue
         assert report.passed, str(report)
         assert report.n_checked == output.size
 
@@ -55,6 +72,11 @@ def test_loss_gradient_matches_finite_differences(name, weighted, data):
 def _reference(name, o, y):
     if name == "SquaredError":
         return 0.5 * ((o - y) ** 2).sum(1), o - y
+    if name == "Huber":  # delta = 1
+        r = o - y
+        return np.where(np.abs(r) <= 1, 0.5 * r**2, np.abs(r) - 0.5).sum(1), np.clip(r, -1, 1)
+    if name == "AbsoluteError":
+        return np.abs(o - y).sum(1), np.sign(o - y)
     if name == "PoissonLoss":
         ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1) / o), 0.0)
         return (ylogy - y + o).sum(1), 1 - y / o
@@ -164,6 +186,9 @@ NON_CANONICAL = [
     (Logistic, LogLoss()),
     (Logistic, PoissonLoss()),
     (Softmax, PoissonLoss()),
+    (Identity, Huber(delta=0.5)),
+    (Tanh, Huber()),
+    (Identity, AbsoluteError()),
 ]
 
 
@@ -176,7 +201,7 @@ def test_non_canonical_pairs_pass_network_check(out_cls, loss, seed, n, weighted
     net = Sequential([Dense(3), Tanh(), Dense(2), out_cls()], n_in=3, random_state=rng)
     assert not loss.fuses_with(net.layers[-1])
     x = rng.uniform(-2, 2, (n, 3))
-    if isinstance(loss, SquaredError):
+    if isinstance(loss, (SquaredError, Huber, AbsoluteError)):
         y = rng.normal(size=(n, 2))
     elif isinstance(loss, PoissonLoss):
         y = rng.poisson(1.0, (n, 2)).astype(float)
@@ -235,3 +260,46 @@ def test_prepare_target():
     with pytest.raises(ValueError, match=r"shape \(n_samples, 2\)"):
         SquaredError().prepare_target(np.zeros((3, 3)), 2)
     assert SquaredError().prepare_target(np.arange(3.0), 1).shape == (3, 1)
+
+
+def test_huber_and_absolute_error_definitions():
+    o = np.array([[0.0, 2.0, -0.25], [1.5, -3.0, 0.5]])
+    y = np.zeros((2, 3))
+    # delta 1: 0, 2 - 0.5, 0.03125 | 1.5 - 0.5, 3 - 0.5, 0.125
+    assert Huber().value(o, y) == pytest.approx((1.5 + 0.03125 + 1.0 + 2.5 + 0.125) / 2, rel=1e-15)
+    np.testing.assert_array_equal(Huber().gradient(o, y), [[0, 1, -0.25], [1, -1, 0.5]])
+    np.testing.assert_array_equal(Huber(delta=0.5).gradient(o, y),
+                                  [[0, 0.5, -0.25], [0.5, -0.5, 0.5]])
+    # a delta beyond every residual is SquaredError; Huber / delta tends to AbsoluteError
+    assert Huber(delta=10.0).value(o, y) == SquaredError().value(o, y)
+    np.testing.assert_array_equal(Huber(delta=10.0).gradient(o, y), SquaredError().gradient(o, y))
+    assert Huber(delta=1e-6).value(o, y) / 1e-6 == pytest.approx(AbsoluteError().value(o, y),
+                                                                rel=1e-5)
+    # the absolute error's subgradient at an exact fit is 0
+    assert AbsoluteError().value(o, y) == pytest.approx((2.25 + 5.0) / 2, rel=1e-15)
+    np.testing.assert_array_equal(AbsoluteError().gradient(o, o), np.zeros_like(o))
+    np.testing.assert_array_equal(AbsoluteError().gradient(o, y, np.array([2.0, 1.0])),
+                                  [[0, 2, -2], [1, -1, 1]])
+    assert repr(Huber(delta=2)) == "Huber(delta=2.0)" and repr(AbsoluteError()) == "AbsoluteError()"
+
+
+@pytest.mark.parametrize("bad, err", [(0, ValueError), (-1.0, ValueError), (np.inf, ValueError),
+                                      (np.nan, ValueError), ("1", TypeError), (None, TypeError)])
+def test_huber_refuses_a_bad_delta(bad, err):
+    with pytest.raises(err, match="Huber: delta must be"):
+        Huber(delta=bad)
+
+
+@pytest.mark.parametrize("loss", [Huber(0.5), AbsoluteError()], ids=repr)
+def test_robust_losses_train_and_resist_an_outlier(loss):
+    rng = np.random.RandomState(0)
+    X = rng.uniform(-1, 1, (60, 1))
+    y = 2 * X[:, 0]
+    y[0] = 1e3                                                # one wild target
+    fits = {}
+    for lo in (loss, SquaredError()):
+        net = Sequential([Dense(1), Identity()])
+        train(net, X, y, lo, SGD(0.05, momentum=0.5), epochs=150, batch_size=20,
+              random_state=0)
+        fits[type(lo).__name__] = net.named_parameters()["0.W"][0, 0]
+    assert abs(fits[type(loss).__name__] - 2) < 0.3 < abs(fits["SquaredError"] - 2)

@@ -1,11 +1,28 @@
 """Optimizers: one SGD step worked by hand, and every update against its closed-form recurrence."""
 
+import pickle
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnlite import LBFGS, SGD, Adam, Dense, Identity, ReLU, Sequential, SquaredError
+from nnlite import (
+    LBFGS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Dense,
+    Identity,
+    Nadam,
+    ReLU,
+    RMSProp,
+    Sequential,
+    SquaredError,
+    schedules,
+    train,
+)
 from tests.strategies import seeds
 
 
@@ -227,3 +244,252 @@ def test_lbfgs_minimizes_a_quadratic_and_keeps_its_result():
     assert res.success and opt.result_ is res
     np.testing.assert_allclose(res.x, 1.0, rtol=1e-6)
     assert LBFGS().stochastic is False and SGD().stochastic is True
+
+
+# --- RMSProp, Adagrad, AdamW, Nadam against their closed-form recurrences -----------------
+
+def _run(opt, seed, size, n_steps=7):
+    """Steps of ``opt`` from a random start; returns the start, the gradients and the iterates."""
+    grads = _grads(seed, n_steps, size)
+    theta = np.random.RandomState(seed ^ 1).normal(size=size)
+    start = theta.copy()
+    opt.init(theta)
+    iterates = []
+    for g in grads:
+        opt.step(theta, g)
+        iterates.append(theta.copy())
+    return start, grads, iterates
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("momentum", [0.0, 0.6])
+@given(seed=seeds, lr=st.floats(1e-3, 0.5), rho=st.floats(0.0, 0.999),
+       eps=st.sampled_from([1e-8, 1e-3, 0.5]), size=st.integers(1, 8))
+@settings(max_examples=15)
+def test_rmsprop_matches_recurrence(centered, momentum, seed, lr, rho, eps, size):
+    opt = RMSProp(learning_rate=lr, rho=rho, epsilon=eps, momentum=momentum, centered=centered)
+    theta, grads, iterates = _run(opt, seed, size)
+    s, a, b = np.zeros(size), np.zeros(size), np.zeros(size)
+    for g, got in zip(grads, iterates):
+        s = rho * s + (1 - rho) * g**2
+        a = a + (1 - rho) * (g - a)
+        d = (np.sqrt(np.maximum(s - a**2, 0)) if centered else np.sqrt(s)) + eps
+        b = momentum * b + g / d
+        theta = theta - lr * (b if momentum else g / d)
+        np.testing.assert_allclose(got, theta, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(opt.square_avg, s, rtol=1e-13, atol=1e-15)
+    assert (opt.grad_avg is not None) == centered and (opt.momentum_buffer is not None) == (
+        momentum > 0)
+
+
+@given(seed=seeds, lr=st.floats(1e-3, 1.0), eps=st.sampled_from([1e-10, 1e-3, 0.5]),
+       acc=st.sampled_from([0.0, 0.1, 2.0]), size=st.integers(1, 8))
+@settings(max_examples=20)
+def test_adagrad_matches_recurrence(seed, lr, eps, acc, size):
+    opt = Adagrad(learning_rate=lr, epsilon=eps, initial_accumulator_value=acc)
+    theta, grads, iterates = _run(opt, seed, size)
+    s = np.full(size, acc)
+    for g, got in zip(grads, iterates):
+        s = s + g**2
+        theta = theta - lr * g / (np.sqrt(s) + eps)
+        np.testing.assert_allclose(got, theta, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(opt.sum, s, rtol=1e-13)
+
+
+@given(seed=seeds, lr=st.floats(1e-4, 0.5), b1=st.floats(0.0, 0.99), b2=st.floats(0.5, 0.9999),
+       eps=st.sampled_from([1e-8, 1e-4, 0.1]), wd=st.sampled_from([0.0, 0.01, 0.5]),
+       size=st.integers(1, 8))
+@settings(max_examples=20)
+def test_adamw_matches_recurrence(seed, lr, b1, b2, eps, wd, size):
+    opt = AdamW(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, weight_decay=wd)
+    theta, grads, iterates = _run(opt, seed, size)
+    m, v = np.zeros(size), np.zeros(size)
+    for t, (g, got) in enumerate(zip(grads, iterates), start=1):
+        theta = theta * (1 - lr * wd)            # decoupled: not through the moments
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        m_hat, v_hat = m / (1 - b1**t), v / (1 - b2**t)
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        np.testing.assert_allclose(got, theta, rtol=1e-11, atol=1e-13)
+    assert opt.t == len(grads)
+
+
+@given(seed=seeds, lr=st.floats(1e-4, 0.5), b1=st.floats(0.0, 0.99), b2=st.floats(0.5, 0.9999),
+       eps=st.sampled_from([1e-8, 1e-4, 0.1]), md=st.sampled_from([0.0, 0.004, 0.5]),
+       size=st.integers(1, 8))
+@settings(max_examples=20)
+def test_nadam_matches_recurrence(seed, lr, b1, b2, eps, md, size):
+    opt = Nadam(learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=eps, momentum_decay=md)
+    theta, grads, iterates = _run(opt, seed, size)
+    m, v = np.zeros(size), np.zeros(size)
+    mus = [b1 * (1 - 0.5 * 0.96 ** (t * md)) for t in range(1, len(grads) + 2)]
+    for t, (g, got) in enumerate(zip(grads, iterates), start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        d = np.sqrt(v / (1 - b2**t)) + eps
+        prod_t, prod_next = np.prod(mus[:t]), np.prod(mus[:t + 1])
+        theta = theta - lr * ((1 - mus[t - 1]) / (1 - prod_t) * g / d
+                              + mus[t] / (1 - prod_next) * m / d)
+        np.testing.assert_allclose(got, theta, rtol=1e-11, atol=1e-13)
+    assert opt.mu_product == pytest.approx(np.prod(mus[:-1]), rel=1e-14)
+
+
+def test_adamw_differs_from_adam_only_in_epsilons_place():
+    # sklearn's Adam adds eps to sqrt(v); PyTorch's AdamW to sqrt(v / (1 - b2^t)).
+    # With eps scaled by sqrt(1 - b2^t) per step the two rules agree: check with eps -> 0.
+    grads = _grads(3, 5, 4)
+    a, w = np.ones(4), np.ones(4)
+    adam = Adam(0.01, epsilon=1e-300).init(a)
+    adamw = AdamW(0.01, epsilon=1e-300, weight_decay=0.0).init(w)
+    for g in grads:
+        adam.step(a, g)
+        adamw.step(w, g)
+    np.testing.assert_allclose(a, w, rtol=1e-13)
+
+
+STOCHASTIC = [SGD, Adam, AdamW, Nadam, RMSProp, Adagrad]
+
+
+@pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
+def test_clipping_equals_stepping_on_the_clipped_gradient(cls):
+    rng = np.random.RandomState(0)
+    grads = rng.normal(scale=3.0, size=(5, 6))
+    for kwargs in ({"clip_norm": 1.5}, {"clip_value": 0.5}, {"clip_norm": 2.0, "clip_value": 0.5}):
+        clipped_theta, plain_theta = np.ones(6), np.ones(6)
+        clipped = cls(learning_rate=0.05, **kwargs).init(clipped_theta)
+        plain = cls(learning_rate=0.05).init(plain_theta)
+        for g in grads:
+            before = g.copy()
+            c = g.copy()
+            norm = np.sqrt(np.sum(c**2))
+            if "clip_norm" in kwargs and norm > kwargs["clip_norm"]:
+                c = c * (kwargs["clip_norm"] / norm)
+            if "clip_value" in kwargs:
+                c = np.clip(c, -kwargs["clip_value"], kwargs["clip_value"])
+            clipped.step(clipped_theta, g)
+            plain.step(plain_theta, c)
+            np.testing.assert_array_equal(g, before)          # the caller's gradient is kept
+        np.testing.assert_allclose(clipped_theta, plain_theta, rtol=1e-14, atol=1e-15)
+        assert not np.allclose(clipped_theta, np.ones(6))
+
+
+def test_clip_norm_leaves_short_gradients_alone():
+    theta_a, theta_b = np.zeros(3), np.zeros(3)
+    g = np.array([0.3, -0.4, 0.0])                         # norm 0.5
+    SGD(0.1, momentum=0.0, clip_norm=0.5).init(theta_a).step(theta_a, g)
+    SGD(0.1, momentum=0.0).init(theta_b).step(theta_b, g)
+    np.testing.assert_array_equal(theta_a, theta_b)
+    SGD(0.1, momentum=0.0, clip_norm=0.25).init(theta_a).step(theta_a, g)
+    np.testing.assert_allclose(theta_a, theta_b - 0.1 * 0.5 * g, rtol=1e-15)
+
+
+@pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
+def test_schedule_gives_base_lr_per_update(cls):
+    """A schedule of the update count sets base_lr before every step; a float rate is kept."""
+    sched = schedules.StepDecay(0.1, step_size=2, factor=0.5)
+    opt = cls(learning_rate=sched).init(np.zeros(3))
+    seen = []
+    for _ in range(5):
+        opt.step(np.zeros(3), np.ones(3))
+        seen.append(opt.base_lr)
+    assert seen == [0.1, 0.1, 0.05, 0.05, 0.025] and opt.t == 5
+    # the same steps with the rate changed by hand between them give the same weights
+    theta_s, theta_f = np.ones(3), np.ones(3)
+    a = cls(learning_rate=sched).init(theta_s)
+    b = cls(learning_rate=0.1).init(theta_f)
+    for k, g in enumerate(_grads(1, 5, 3)):
+        b.base_lr = sched(k)
+        a.step(theta_s, g)
+        b.step(theta_f, g)
+    np.testing.assert_array_equal(theta_s, theta_f)
+    opt.init(np.zeros(3))
+    assert opt.base_lr == 0.1 and opt.t == 0
+
+
+@pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
+def test_invscaling_object_keeps_scikit_learn_timing(cls):
+    opt = cls(learning_rate=schedules.InvScaling(0.5, power_t=0.5)).init(np.zeros(2))
+    opt.step(np.zeros(2), np.ones(2))
+    opt.step(np.zeros(2), np.ones(2))
+    assert opt.base_lr == 0.5                               # unchanged within the epoch
+    opt.iteration_ends(99)
+    assert opt.base_lr == 0.5 / 100 ** 0.5
+
+
+def test_sgd_invscaling_string_equals_invscaling_object():
+    grads = _grads(5, 9, 4)
+    a, b = np.ones(4), np.ones(4)
+    s = SGD(0.3, schedule="invscaling", power_t=0.3).init(a)
+    o = SGD(schedules.InvScaling(0.3, power_t=0.3)).init(b)
+    for k, g in enumerate(grads):
+        s.step(a, g)
+        o.step(b, g)
+        if k % 3 == 2:
+            s.iteration_ends(10 * k)
+            o.iteration_ends(10 * k)
+            assert s.lr == o.lr == 0.3 / (10 * k + 1) ** 0.3
+    np.testing.assert_array_equal(a, b)
+
+
+def test_adam_base_lr_is_the_rate_before_bias_correction():
+    opt = Adam(learning_rate=schedules.Constant(0.01)).init(np.zeros(2))
+    opt.step(np.zeros(2), np.ones(2))
+    assert opt.base_lr == 0.01
+    assert opt.lr == pytest.approx(0.01 * np.sqrt(1 - 0.999) / (1 - 0.9), rel=1e-15)
+
+
+def test_new_optimizers_validation_and_repr():
+    for cls in STOCHASTIC:
+        for name in ("clip_norm", "clip_value"):
+            for bad in (0, -1.0, float("inf"), float("nan")):
+                with pytest.raises(ValueError, match=f"{cls.__name__}: {name} must be"):
+                    cls(**{name: bad})
+            with pytest.raises(TypeError, match=name):
+                cls(**{name: "1"})
+        with pytest.raises(TypeError, match="learning_rate must be a real number > 0 or a "
+                                            "schedule"):
+            cls(learning_rate=lambda t: 0.1)
+    with pytest.raises(ValueError, match="rho"):
+        RMSProp(rho=1.0)
+    with pytest.raises(ValueError, match="momentum"):
+        RMSProp(momentum=-0.1)
+    with pytest.raises(ValueError, match="initial_accumulator_value"):
+        Adagrad(initial_accumulator_value=-1)
+    with pytest.raises(ValueError, match="weight_decay"):
+        AdamW(weight_decay=-0.1)
+    with pytest.raises(ValueError, match="momentum_decay"):
+        Nadam(momentum_decay=float("nan"))
+    with pytest.raises(ValueError, match="schedule='adaptive' needs a float learning_rate"):
+        SGD(learning_rate=schedules.Constant(0.1), schedule="adaptive")
+    assert repr(RMSProp(clip_norm=1.0)) == ("RMSProp(learning_rate=0.01, rho=0.99, epsilon=1e-08, "
+                                            "momentum=0.0, centered=False, clip_norm=1.0)")
+    assert repr(AdamW(schedules.Constant(0.5))).startswith(
+        "AdamW(learning_rate=Constant(rate=0.5), beta_1=0.9")
+
+
+@pytest.mark.parametrize("cls, lr", [(AdamW, 0.01), (Nadam, 0.01), (RMSProp, 0.01),
+                                     (Adagrad, 0.1)], ids=lambda c: getattr(c, "__name__", ""))
+def test_new_optimizers_train_a_network(cls, lr):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.1
+    net = Sequential([Dense(8), ReLU(), Dense(1), Identity()])
+    h = train(net, X, y, SquaredError(), cls(learning_rate=lr, clip_norm=10.0), epochs=30,
+              batch_size=16, random_state=0)
+    assert h.loss_curve[-1] < 0.2 * h.loss_curve[0]
+
+
+@pytest.mark.parametrize("cls", STOCHASTIC, ids=lambda c: c.__name__)
+def test_pickled_optimizer_continues_identically(cls):
+    grads = _grads(7, 6, 5)
+    a = np.ones(5)
+    opt = cls(learning_rate=schedules.CosineDecay(0.05, decay_steps=4, warmup_steps=1),
+              clip_norm=1.0).init(a)
+    for g in grads[:3]:
+        opt.step(a, g)
+    b, twin = a.copy(), pickle.loads(pickle.dumps(opt))
+    for g in grads[3:]:
+        opt.step(a, g)
+        twin.step(b, g)
+    np.testing.assert_array_equal(a, b)
+    assert twin.t == opt.t == 6 and twin.base_lr == opt.base_lr

@@ -407,6 +407,8 @@ class Sequential(Layer):
     def _loss_and_grad(self, x, y, loss, alpha=0.0, sample_weight=None, compute_value=True,
                        codes=None):
         self._ensure_built(x)
+        if getattr(loss, "class_weight", None) is not None:  # class weights weigh the rows
+            sample_weight = loss._row_weights(y, sample_weight)
         program = self.__dict__.get("_step_program")
         if program is not None and program.fits(x, y, loss, alpha, sample_weight, codes,
                                                 compute_value):
