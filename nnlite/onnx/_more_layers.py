@@ -3,8 +3,8 @@
 onnxruntime has no float64 kernels for ``Elu``, ``Softplus`` or ``LeakyRelu``,
 so these are written with elementary operators it runs in both precisions, in
 the formulas the layers compute (``expm1`` and ``log1p`` by Kahan's accurate
-identities, as ONNX has neither).  It has no float64 ``Erf`` either: GELU
-exports in float32 only.
+identities, as ONNX has neither).  It has no float64 ``Erf`` either: GELU's
+erf is a series of elementary operations in float64.
 """
 
 from __future__ import annotations
@@ -82,15 +82,38 @@ def _silu(ctx, layer, x):
     return ctx.node("Mul", [x, _logistic(ctx, layer, x)], "silu")
 
 
+#: Terms of the erf series below: enough for |z| <= 6 (beyond, erf(z) rounds to +-1).
+_ERF_TERMS = 110
+
+
+def _erf_float64(ctx, z):
+    """erf(z) within 2e-15: ``sign(z) 2/sqrt(pi) exp(-a^2) sum_n a (2a^2)^n / (1 3 ... (2n+1))``.
+
+    The series of positive terms (``a = min(|z|, 6)``), summed from its tail by
+    Horner's rule; onnxruntime has no float64 ``Erf`` to call instead.
+    """
+    a = ctx.node("Min", [ctx.node("Abs", [z], "abs"), ctx.constant(6.0, "six")], "a")
+    a2 = ctx.node("Mul", [a, a], "a2")
+    u = ctx.node("Mul", [a2, ctx.constant(2.0, "two")], "u")
+    one = ctx.constant(1.0, "one")
+    r = one
+    for n in range(_ERF_TERMS, 0, -1):  # r <- 1 + u r / (2n + 1)
+        r = ctx.node("Add", [one, ctx.node("Div", [ctx.node("Mul", [u, r], "ur"),
+                                                   ctx.constant(2.0 * n + 1, "odd")])], "r")
+    scale = ctx.node("Mul", [ctx.constant(2 / np.sqrt(np.pi), "two_over_sqrt_pi"),
+                             ctx.node("Exp", [ctx.node("Neg", [a2], "minus_a2")], "gauss")])
+    value = ctx.node("Mul", [scale, ctx.node("Mul", [a, r], "series")], "erf_abs")
+    return ctx.node("Mul", [ctx.node("Sign", [z], "sign"), value], "erf")
+
+
 @register_exporter(GELU)
 def _gelu(ctx, layer, x):
-    if ctx.dtype != np.float32:
-        raise ValueError("to_onnx: GELU exports in float32 only: onnxruntime has no float64 "
-                         "Erf. Pass dtype=numpy.float32 (the outputs then agree within float32 "
-                         "rounding).")
+    # x * (0.5 * (1 + erf(x * sqrt(1/2)))), as the layer computes it
     scaled = ctx.node("Mul", [x, ctx.constant(np.sqrt(0.5), "sqrt_half")])
+    erf = (ctx.node("Erf", [scaled]) if ctx.dtype == np.float32
+           else _erf_float64(ctx, scaled))
     cdf = ctx.node("Mul", [ctx.constant(0.5, "half"),
-                           ctx.node("Add", [ctx.constant(1.0, "one"), ctx.node("Erf", [scaled])])])
+                           ctx.node("Add", [ctx.constant(1.0, "one"), erf])])
     return ctx.node("Mul", [x, cdf], "gelu")
 
 
