@@ -147,6 +147,17 @@ def test_dropout_normalisation_and_smooth_activations_match(dtype, tmp_path):
         assert_close(got, net.predict(X), dtype)
 
 
+@pytest.mark.parametrize("opset", [MIN_OPSET, 17, 18])
+def test_the_oldest_opsets_run_too(opset):
+    # ReduceMean takes its axes as an attribute before opset 18, as an input from 18 on
+    net = newer_layer_stack(np.float64, seed=1)
+    X = inputs(4, np.float64)["random"]
+    proto = to_onnx(net, opset=opset)
+    assert proto.opset_import[0].version == opset
+    (got,) = session(proto).run(None, {"X": X})
+    assert_close(got, net.predict(X), np.float64)
+
+
 def test_near_zero_inputs_keep_elu_and_softplus_accurate():
     # expm1 and log1p are where exp(x) - 1 and log(1 + y) would lose every digit
     net = Sequential([ELU(1.5), Softplus(), Dense(2, bias=False)], n_in=3, random_state=0)
