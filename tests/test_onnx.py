@@ -503,3 +503,14 @@ def test_a_model_from_nnlite_train_exports_with_its_scaling(tmp_path, capsys):
     labels, proba = session(proto).run(None, {"X": X})  # raw, unscaled features
     assert (labels == model.predict(X)).all()
     assert_close(proba[:, 1], model.predict_proba(X)[:, 1], np.float64)
+
+
+def test_nnlite_export_without_the_extra_says_what_to_install(tmp_path, capsys, monkeypatch):
+    from nnlite import cli
+
+    nnlite.save(Sequential([Dense(2)], n_in=2, random_state=0), tmp_path / "m.nnlite")
+    monkeypatch.setitem(sys.modules, "nnlite.onnx", None)  # as if onnx were not installed
+    assert cli.main(["export", str(tmp_path / "m.nnlite"), "-o", str(tmp_path / "m.onnx")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("nnlite: error: nnlite export needs the onnx package")
+    assert 'pip install "nnlite[onnx]"' in err and not (tmp_path / "m.onnx").exists()
