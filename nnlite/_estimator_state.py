@@ -47,6 +47,15 @@ def _int_in(x, what, low=0):
 
 
 def _param_out(name, value):
+    if name == "callbacks":
+        return None  # hooks of a training run, not part of the model
+    if name == "class_weight" and isinstance(value, dict):
+        return {"labels": _classes_out(np.array(list(value))),
+                "weights": [_float_out(w) for w in value.values()]}
+    if name in ("solver", "learning_rate", "activation") and not isinstance(value, str):
+        raise TypeError(
+            f"save: {name}={value!r} is an object, which nnlite's model format does not "
+            f"store; give {name} by name (a str) to save the estimator, or pickle it.")
     if name == "hidden_layer_sizes":
         return [int(v) for v in np.ravel(value)] if np.ndim(value) else int(value)
     if name == "random_state":
@@ -62,6 +71,14 @@ def _param_out(name, value):
 
 
 def _param_in(name, value):
+    if name == "class_weight" and isinstance(value, dict):
+        if set(value) != {"labels", "weights"} or not isinstance(value["weights"], list):
+            raise ValueError("class_weight must hold 'labels' and 'weights'")
+        labels = _classes_in(value["labels"]).tolist()
+        weights = [_float_in(w, "a class weight") for w in value["weights"]]
+        if len(labels) != len(weights):
+            raise ValueError("class_weight has as many labels as weights")
+        return dict(zip(labels, weights))
     if name == "hidden_layer_sizes":
         return tuple(value) if isinstance(value, list) else value
     if name == "n_iter_no_change" and value == "inf":

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._labels import LabelEncoding
+from ._sklearn_optimizer import is_stochastic as _is_stochastic
 from .training import History
 
 __all__ = ["given", "has_coefs", "store", "forget", "required", "prepare", "adopt"]
@@ -46,7 +47,7 @@ def forget(est):
 def required(est):
     """The attributes scikit-learn reads when it continues from hand-set weights."""
     names = ["coefs_", "intercepts_", "n_layers_", "out_activation_"]
-    if est.solver in ("sgd", "adam"):
+    if _is_stochastic(est.solver):
         # _no_improvement_count is not among them: scikit-learn sets it to 0 without
         # reading it when the first epoch improves on best_loss_ (it does on numpy.inf)
         names += ["t_", "loss_curve_"]
@@ -132,7 +133,7 @@ def adopt(est, y, build_network):
     forget(est)
     est.t_ = getattr(est, "t_", 0)  # L-BFGS needs none; saving the model does
     history = History(t=est.t_, n_iter=getattr(est, "n_iter_", 0))
-    if est.solver in ("sgd", "adam"):
+    if _is_stochastic(est.solver):
         # the same list object: scikit-learn appends to the one it was given
         history.loss_curve = est.loss_curve_ if isinstance(est.loss_curve_, list) \
             else list(est.loss_curve_)

@@ -11,7 +11,19 @@ the training loop uses directly.
 
 from __future__ import annotations
 
-__all__ = ["SklearnOptimizerView"]
+from .optimizers import Optimizer
+
+__all__ = ["SklearnOptimizerView", "STOCHASTIC_SOLVERS", "is_stochastic"]
+
+#: The presets' minibatch solvers by name (the first two are scikit-learn's).
+STOCHASTIC_SOLVERS = ("sgd", "adam", "rmsprop", "adamw", "nadam")
+
+
+def is_stochastic(solver) -> bool:
+    """Whether a preset's ``solver`` (a name or an Optimizer) trains on minibatches."""
+    if isinstance(solver, Optimizer):
+        return bool(solver.stochastic)
+    return solver in STOCHASTIC_SOLVERS
 
 
 class SklearnOptimizerView:

@@ -21,18 +21,44 @@ from . import _accel, _checks, _estimator_state, _given_state, _repr, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
+from ._sklearn_optimizer import STOCHASTIC_SOLVERS as _STOCHASTIC
 from ._sklearn_optimizer import SklearnOptimizerView
+from ._sklearn_optimizer import is_stochastic as _is_stochastic
 from ._split import validation_split
+from .callbacks import Callback
 from .init import GlorotUniform, check_random_state
-from .layers import Dense, Exp, Identity, Logistic, ReLU, Softmax, Tanh
-from .losses import BinaryLogLoss, LogLoss, PoissonLoss, SquaredError
+from .layers import (
+    ELU,
+    GELU,
+    Dense,
+    Dropout,
+    Exp,
+    Identity,
+    Layer,
+    LeakyReLU,
+    Logistic,
+    ReLU,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from .losses import AbsoluteError, BinaryLogLoss, Huber, LogLoss, PoissonLoss, SquaredError
 from .models import Sequential
-from .optimizers import LBFGS, SGD, Adam
-from .training import History, train
+from .optimizers import LBFGS, SGD, Adam, AdamW, Nadam, Optimizer, RMSProp
+from .schedules import Schedule
+from .training import History, TrainingRun
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
-_HIDDEN = {"identity": Identity, "logistic": Logistic, "tanh": Tanh, "relu": ReLU}
+_HIDDEN = {"identity": Identity, "logistic": Logistic, "tanh": Tanh, "relu": ReLU,
+           "leaky_relu": LeakyReLU, "elu": ELU, "gelu": GELU, "softplus": Softplus,
+           "silu": SiLU}
+
+
+def _is_callback_list(v):
+    return (isinstance(v, (list, tuple)) and not isinstance(v, Callback)
+            and all(isinstance(cb, Callback) for cb in v))
 _OUTPUT = {"identity": Identity, "logistic": Logistic, "softmax": Softmax, "exp": Exp}
 
 
@@ -81,11 +107,15 @@ _RULES = {
     "hidden_layer_sizes": [
         (lambda v: not isinstance(v, (str, bytes)) and hasattr(v, "__len__"), "an array-like"),
         _interval("int", 1, None, "left")],
-    "activation": [_among("identity", "logistic", "tanh", "relu")],
-    "solver": [_among("lbfgs", "sgd", "adam")],
+    "activation": [_among(*_HIDDEN),
+                   (lambda v: isinstance(v, type) and issubclass(v, Layer),
+                    "a subclass of nnlite.Layer")],
+    "solver": [_among("lbfgs", *_STOCHASTIC),
+               (lambda v: isinstance(v, Optimizer), "an nnlite Optimizer instance")],
     "alpha": [_interval("real", 0.0, None, "left")],
     "batch_size": [_among("auto"), _interval("int", 1, None, "left")],
-    "learning_rate": [_among("constant", "invscaling", "adaptive")],
+    "learning_rate": [_among("constant", "invscaling", "adaptive"),
+                      (lambda v: isinstance(v, Schedule), "a schedule from nnlite.schedules")],
     "learning_rate_init": [_interval("real", 0.0, None, "neither")],
     "power_t": [_interval("real", 0.0, None, "left")],
     "max_iter": [_interval("int", 1, None, "left")],
@@ -107,7 +137,12 @@ _RULES = {
     "n_iter_no_change": [_interval("int", 1, None, "left"),
                          (lambda v: _is_real(v) and v == np.inf, "a float among {inf}")],
     "max_fun": [_interval("int", 1, None, "left")],
-    "loss": [_among("squared_error", "poisson")],
+    "loss": [_among("squared_error", "poisson", "huber", "absolute_error")],
+    "class_weight": [(lambda v: isinstance(v, dict), "a dict"), _among("balanced"),
+                     (lambda v: v is None, "None")],
+    "dropout": [_interval("real", 0.0, 1.0, "left")],
+    "callbacks": [(_is_callback_list, "a list of nnlite Callback objects"),
+                  (lambda v: v is None, "None")],
 }
 
 
@@ -141,7 +176,7 @@ class _AvailableIf:
 
 
 def _stochastic_only(fn):
-    return _AvailableIf(lambda est: est.solver in ("sgd", "adam"), fn)
+    return _AvailableIf(lambda est: _is_stochastic(est.solver), fn)
 
 
 class _SquaredErrorOutputMean(SquaredError):
@@ -354,7 +389,7 @@ class _BaseMLP:
         elif given:
             _given_state.adopt(self, y, self._build_network)
         self.n_outputs_ = y.shape[1]
-        if self.solver in ("sgd", "adam"):
+        if _is_stochastic(self.solver):
             self._fit_stochastic(X, y, sample_weight, rng, incremental)
         else:
             self._fit_lbfgs(X, y, sample_weight)
@@ -379,34 +414,63 @@ class _BaseMLP:
     def _build_network(self, widths, out_activation, n_in, dtype, rng=0):
         factor = 2.0 if self.activation == "logistic" else 6.0
         layers = []
+        hidden = (self.activation if isinstance(self.activation, type)
+                  else _HIDDEN[self.activation])
         for width in widths:
             layers.append(Dense(width, weight_init=GlorotUniform(factor),
                                 bias_init=GlorotUniform(factor)))
-            layers.append(_HIDDEN[self.activation]())
+            layers.append(hidden())
+            if self.dropout:
+                layers.append(Dropout(self.dropout))
+        if self.dropout:
+            layers.pop()  # no dropout after the output layer
         layers[-1] = _OUTPUT[out_activation]()
         return Sequential(layers).build(n_in, dtype=dtype, random_state=rng)
 
     def _loss(self):
         out = self.out_activation_
+        class_weight = self._loss_class_weight()
         if out == "softmax":
-            return LogLoss(value_from_logits=False)
+            return LogLoss(value_from_logits=False, class_weight=class_weight)
         if out == "logistic":
-            return BinaryLogLoss(value_from_logits=False)
+            return BinaryLogLoss(value_from_logits=False, class_weight=class_weight)
         if out == "exp":
             return PoissonLoss()
-        if self.solver == "lbfgs":
+        loss = getattr(self, "loss", "squared_error")
+        if loss == "huber":
+            return Huber()
+        if loss == "absolute_error":
+            return AbsoluteError()
+        if not _is_stochastic(self.solver):
             return SquaredError()
         return _SquaredErrorOutputMean()
 
+    def _loss_class_weight(self):
+        return None
+
+    def _make_optimizer(self):
+        """The core optimizer ``solver`` names (a copy of one given as an instance)."""
+        solver, rate = self.solver, self.learning_rate
+        if isinstance(solver, Optimizer):
+            return copy.deepcopy(solver)
+        schedule = rate if isinstance(rate, Schedule) else None
+        step = self.learning_rate_init if schedule is None else copy.deepcopy(schedule)
+        if solver == "sgd":
+            return SGD(step, self.momentum, self.nesterovs_momentum,
+                       "constant" if schedule is not None else rate, self.power_t)
+        if solver == "adam":
+            return Adam(step, self.beta_1, self.beta_2, self.epsilon)
+        if solver == "adamw":
+            return AdamW(step, self.beta_1, self.beta_2, self.epsilon)
+        if solver == "nadam":
+            return Nadam(step, self.beta_1, self.beta_2, self.epsilon)
+        if solver == "rmsprop":
+            return RMSProp(step)
+        return LBFGS(maxiter=self.max_iter, maxfun=self.max_fun, gtol=self.tol)
+
     def _fit_stochastic(self, X, y, sample_weight, rng, incremental):
         if not incremental or not hasattr(self, "_optimizer"):
-            if self.solver == "sgd":
-                optimizer = SGD(self.learning_rate_init, self.momentum,
-                                self.nesterovs_momentum, self.learning_rate, self.power_t)
-            else:
-                optimizer = Adam(self.learning_rate_init, self.beta_1, self.beta_2,
-                                 self.epsilon)
-            self._optimizer = SklearnOptimizerView(optimizer)
+            self._optimizer = SklearnOptimizerView(self._make_optimizer())
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         validation = None
@@ -422,6 +486,7 @@ class _BaseMLP:
             if sample_weight is not None:
                 sw_train, sw_val = sample_weight[train_idx], sample_weight[val_idx]
             validation = (X[val_idx], self._validation_target(y[val_idx]), sw_val)
+            score = _ValidationScore(self, y[val_idx])
         n_train = X_train.shape[0]
         if self.batch_size == "auto":
             batch_size = min(200, n_train)
@@ -431,12 +496,14 @@ class _BaseMLP:
                                 "sample size. It is going to be clipped", stacklevel=4)
             batch_size = int(np.clip(self.batch_size, 1, n_train))
         history = self._history
-        train(self.network_, X_train, y_train, self._loss(), self._optimizer.core,
-              alpha=self.alpha, batch_size=batch_size, epochs=self.max_iter,
-              shuffle=self.shuffle, random_state=rng, sample_weight=sw_train, tol=self.tol,
-              n_iter_no_change=self.n_iter_no_change, validation_data=validation,
-              score=self._validation_score if validation is not None else None,
-              history=history, incremental=incremental, verbose=bool(self.verbose))
+        TrainingRun(self.network_, X_train, y_train, self._loss(), self._optimizer.core,
+                    alpha=self.alpha, batch_size=batch_size, epochs=self.max_iter,
+                    shuffle=self.shuffle, random_state=rng, sample_weight=sw_train,
+                    tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                    validation_data=validation,
+                    score=score if validation is not None else None, history=history,
+                    incremental=incremental, verbose=bool(self.verbose),
+                    callbacks=self.callbacks, estimator=self).execute()
         self.n_iter_ = history.n_iter
         self.t_ = history.t
         self.loss_ = history.loss
@@ -444,10 +511,12 @@ class _BaseMLP:
         self._no_improvement_count = history.no_improvement_count
         if self.early_stopping:
             self.validation_scores_ = history.validation_scores
+            self.validation_loss_curve_ = history.validation_loss_curve
             self.best_validation_score_ = history.best_validation_score
             self.best_loss_ = None
         else:
             self.validation_scores_ = None
+            self.validation_loss_curve_ = None
             self.best_validation_score_ = None
             self.best_loss_ = history.best_loss
 
@@ -455,15 +524,18 @@ class _BaseMLP:
         # L-BFGS runs in float64 whatever the input's precision
         self.network_ = self.network_.astype(np.float64)
         history = History()
-        train(self.network_, X, y, self._loss(),
-              LBFGS(maxiter=self.max_iter, maxfun=self.max_fun, gtol=self.tol),
-              alpha=self.alpha, sample_weight=sample_weight, history=history)
+        TrainingRun(self.network_, X, y, self._loss(), self._make_optimizer(),
+                    alpha=self.alpha, sample_weight=sample_weight, history=history,
+                    callbacks=self.callbacks, estimator=self).execute()
         self.n_iter_ = history.n_iter
         self.loss_ = history.loss
 
     def _validation_score(self, net, X_val, y_val, sw_val):
         # X_val was validated with X; no per-epoch re-check
-        y_pred = self._predict_from(net._forward(X_val, False))
+        return self._score_from_output(net._forward(X_val, False), y_val, sw_val)
+
+    def _score_from_output(self, output, y_val, sw_val):
+        y_pred = self._predict_from(output)
         if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
             return np.nan
         return self._score_function(y_val, y_pred, sw_val)
@@ -527,16 +599,24 @@ class _BaseMLP:
 _DOC_PARAMS = """
     hidden_layer_sizes : array-like of int or int, default=(100,)
         Width of each hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation of the hidden layers.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        Optimizer: :class:`~nnlite.LBFGS`, :class:`~nnlite.SGD` or :class:`~nnlite.Adam`.
+    activation : str or Layer subclass, default='relu'
+        Activation of the hidden layers: scikit-learn's 'identity', 'logistic', 'tanh',
+        'relu', or 'leaky_relu', 'elu', 'gelu', 'softplus', 'silu' (nnlite's additions),
+        or a :class:`~nnlite.Layer` subclass built with no arguments.
+    solver : str or Optimizer, default='adam'
+        Optimizer: 'lbfgs' (:class:`~nnlite.LBFGS`), 'sgd' (:class:`~nnlite.SGD`),
+        'adam' (:class:`~nnlite.Adam`), or nnlite's 'rmsprop', 'adamw', 'nadam'
+        (built from ``learning_rate_init`` and, where they apply, ``beta_1``,
+        ``beta_2``, ``epsilon``), or an :class:`~nnlite.Optimizer` instance (a copy of
+        it trains).
     alpha : float, default=0.0001
         L2 penalty, divided by the number of samples (or the weight total) of a batch.
     batch_size : int or 'auto', default='auto'
         Minibatch size of the stochastic solvers; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Schedule of 'sgd' (see :class:`~nnlite.SGD`).
+    learning_rate : {'constant', 'invscaling', 'adaptive'} or Schedule, default='constant'
+        Schedule of 'sgd' (see :class:`~nnlite.SGD`); a schedule object from
+        :mod:`nnlite.schedules` sets the rate of any stochastic solver named by string
+        (``learning_rate_init`` is then unused).
     learning_rate_init : float, default=0.001
         Initial step size of 'sgd' and 'adam'.
     power_t : float, default=0.5
@@ -570,6 +650,12 @@ _DOC_PARAMS = """
         Epochs without improvement by ``tol`` before stopping.
     max_fun : int, default=15000
         Maximum number of loss evaluations of 'lbfgs'.
+    dropout : float, default=0.0
+        In [0, 1): a :class:`~nnlite.Dropout` of this rate after every hidden
+        activation (none when 0, scikit-learn's network).
+    callbacks : list of Callback, default=None
+        Run by ``fit`` and ``partial_fit`` (see :mod:`nnlite.callbacks`); the estimator
+        is ``callback.run.estimator``. Not saved by :func:`nnlite.save`.
 """
 
 _DOC_ATTRS = """
@@ -602,6 +688,23 @@ _DOC_ATTRS = """
     network_ : Sequential
         The fitted network, for inspection, gradient checks or further training.
 """
+
+
+class _ValidationScore:
+    """The early-stopping score of a preset, computed from the output the loop already has.
+
+    ``loss_target`` (the held-out rows of the training target, in the loss's format)
+    lets the loop compute the validation loss from the same forward pass.
+    """
+
+    def __init__(self, est, loss_target):
+        self.est, self.loss_target = est, loss_target
+
+    def __call__(self, net, X_val, y_val, sw_val):
+        return self.est._validation_score(net, X_val, y_val, sw_val)
+
+    def from_output(self, output, y_val, sw_val):
+        return self.est._score_from_output(output, y_val, sw_val)
 
 
 class MLPClassifier(_BaseMLP):
@@ -638,10 +741,26 @@ class MLPClassifier(_BaseMLP):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 class_weight=None, dropout=0.0, callbacks=None):
         _store_arguments(self, locals())
 
     _score_function = staticmethod(accuracy)
+
+    def _loss_class_weight(self):
+        """``class_weight`` for the loss, whose classes are the columns 0, 1, ..."""
+        cw = self.class_weight
+        if cw is None or isinstance(cw, str):
+            return cw
+        if self.out_activation_ == "logistic" and self.n_outputs_ > 1:
+            raise ValueError("class_weight as a dict is not supported for multilabel targets; "
+                             "use class_weight='balanced' or sample_weight.")
+        classes = self.classes_.tolist()
+        unknown = [label for label in cw if label not in classes]
+        if unknown:
+            raise ValueError(f"class_weight names labels that are not classes of y: "
+                             f"{unknown!r}; the classes are {classes!r}.")
+        return {classes.index(label): weight for label, weight in cw.items()}
 
     @_stochastic_only
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -750,8 +869,10 @@ class MLPRegressor(_BaseMLP):
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        Loss (and output activation: identity or exp).""" + _DOC_PARAMS + """
+    loss : {'squared_error', 'poisson', 'huber', 'absolute_error'}, default='squared_error'
+        Loss (and output activation: exp for 'poisson', identity otherwise);
+        'huber' is :class:`~nnlite.Huber` with ``delta=1``, 'absolute_error'
+        :class:`~nnlite.AbsoluteError` (nnlite's additions).""" + _DOC_PARAMS + """
     Attributes
     ----------""" + _DOC_ATTRS + """    out_activation_ : str
         'identity' or 'exp'.
@@ -774,7 +895,8 @@ class MLPRegressor(_BaseMLP):
                  learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000):
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, callbacks=None):
         _store_arguments(self, locals())
 
     _score_function = staticmethod(r2)

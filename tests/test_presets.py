@@ -24,7 +24,10 @@ def quiet_fit(est, *args, **kwargs):
 def test_parameters_defaults_and_order():
     clf, reg = MLPClassifier(), MLPRegressor()
     assert clf.get_params()["hidden_layer_sizes"] == (100,)
-    assert len(clf.get_params()) == 23 and len(reg.get_params()) == 24
+    # scikit-learn's 23 (24 with the regressor's loss), then nnlite's additions
+    assert len(clf.get_params()) == 23 + 3 and len(reg.get_params()) == 24 + 2
+    assert {k: clf.get_params()[k] for k in ("class_weight", "dropout", "callbacks")} == {
+        "class_weight": None, "dropout": 0.0, "callbacks": None}
     assert list(clf.get_params()) == sorted(clf.get_params())
     # loss is the regressor's first positional parameter
     assert MLPRegressor("poisson").loss == "poisson"
@@ -309,3 +312,133 @@ def test_missing_values_mixed_column_names_and_sparse_multilabel_y():
     y = np.c_[Y3 == 0, Y3 == 1].astype(int)
     clf = quiet_fit(MLPClassifier((4,), max_iter=3, random_state=0), X, sp.csr_matrix(y))
     assert clf.predict(X).shape == (120, 2)
+
+
+# ----- nnlite's additions to scikit-learn's parameters ---------------------------------------
+def test_new_activations_dropout_and_solvers_train():
+    from nnlite import GELU, Dropout, RMSProp
+    from nnlite.schedules import CosineDecay
+
+    for params in (dict(activation="gelu", dropout=0.2), dict(activation="leaky_relu"),
+                   dict(solver="rmsprop"), dict(solver="adamw"), dict(solver="nadam"),
+                   dict(solver=RMSProp(0.01)), dict(activation=GELU),
+                   dict(learning_rate=CosineDecay(0.01, decay_steps=50))):
+        clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0,
+                                      **params), X, Y3)
+        assert clf.loss_curve_[-1] < clf.loss_curve_[0], params
+    clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(8, 4), dropout=0.3, max_iter=5,
+                             random_state=0), X, Y3)
+    kinds = [type(layer).__name__ for layer in clf.network_.layers]
+    assert kinds == ["Dense", "ReLU", "Dropout", "Dense", "ReLU", "Dropout", "Dense", "Softmax"]
+    assert isinstance(clf.network_.layers[2], Dropout)
+    again = quiet_fit(MLPClassifier(hidden_layer_sizes=(8, 4), dropout=0.3, max_iter=5,
+                               random_state=0), X, Y3)
+    np.testing.assert_array_equal(clf.network_.theta, again.network_.theta)  # seeded
+
+
+def test_an_optimizer_instance_is_copied_not_changed():
+    from nnlite import Adam
+    opt = Adam(0.01)
+    clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), solver=opt, max_iter=5, random_state=0),
+               X, Y3)
+    assert opt.t == 0 and clf._optimizer.core is not opt and clf._optimizer.core.t > 0
+    same = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), learning_rate_init=0.01, max_iter=5,
+                              random_state=0), X, Y3)
+    np.testing.assert_array_equal(clf.network_.theta, same.network_.theta)
+
+
+def test_regressor_robust_losses():
+    for loss in ("huber", "absolute_error"):
+        reg = quiet_fit(MLPRegressor(loss, hidden_layer_sizes=(16,), max_iter=200, random_state=0),
+                   X, YR)
+        assert reg.score(X, YR) > 0.5, loss
+        assert type(reg._loss()).__name__ == {"huber": "Huber",
+                                              "absolute_error": "AbsoluteError"}[loss]
+
+
+def test_class_weight_equals_the_matching_sample_weights():
+    weights = {0: 1.0, 1: 3.0, 2: 0.5}
+    a = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), class_weight=weights, max_iter=10,
+                           random_state=0), X, Y3)
+    b = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, random_state=0), X, Y3,
+             sample_weight=np.array([weights[c] for c in Y3]))
+    np.testing.assert_allclose(a.network_.theta, b.network_.theta, rtol=1e-12)
+    labels = np.array(["a", "b", "c"])[Y3]
+    named = {"a": 1.0, "b": 3.0, "c": 0.5}
+    c = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), class_weight=named, max_iter=10,
+                                random_state=0), X, labels)
+    np.testing.assert_array_equal(a.network_.theta, c.network_.theta)
+    balanced = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), class_weight="balanced", max_iter=5,
+                                  random_state=0), X, Y3)
+    assert balanced.score(X, Y3) > 0
+    with pytest.raises(ValueError, match=r"class_weight names labels that are not classes"):
+        MLPClassifier(class_weight={"z": 2.0}, max_iter=2).fit(X, labels)
+
+
+def test_callbacks_in_fit_see_the_estimator_and_fill_the_validation_loss_curve():
+    from nnlite.callbacks import Callback, EarlyStopping
+
+    seen = []
+
+    class Watch(Callback):
+        def on_epoch_end(self, model, history):
+            seen.append((self.run.estimator, model))
+
+    clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, early_stopping=True,
+                        random_state=0, callbacks=[Watch(), EarlyStopping(patience=3)])
+    quiet_fit(clf, X, Y3)
+    assert seen and all(est is clf and net is clf.network_ for est, net in seen)
+    assert len(clf.validation_loss_curve_) == len(clf.validation_scores_) == clf.n_iter_
+    assert clf.n_iter_ < 30
+    plain = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0), X, Y3)
+    assert plain.validation_loss_curve_ is None
+
+
+def test_early_stopping_validation_loss_is_the_log_loss_of_the_held_out_rows():
+    from nnlite import LogLoss
+    from nnlite.callbacks import Callback
+
+    class Keep(Callback):
+        def on_train_begin(self, model, history):
+            self.X_val, self.y_val, _ = self.run.validation
+
+    keep = Keep()
+    clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(8,), max_iter=1, early_stopping=True,
+                                  alpha=1e-3, random_state=0, callbacks=[keep]), X, Y3)
+    # one epoch: the final weights are that epoch's; recompute on the held-out rows
+    onehot = clf._labels.transform(keep.y_val)
+    value, _ = clf.network_.loss_and_grad(keep.X_val, onehot, LogLoss(value_from_logits=False),
+                                          alpha=1e-3)
+    np.testing.assert_allclose(clf.validation_loss_curve_[0], value, rtol=1e-12)
+
+
+def test_saving_the_new_parameters(tmp_path):
+    import io
+
+    from nnlite import Adam, load, save
+    from nnlite.callbacks import ProgressBar
+
+    clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0,
+                             class_weight={"b": 2.0, "a": 1.0}, dropout=0.1,
+                             callbacks=[ProgressBar(stream=io.StringIO())]),
+               X, np.array(["a", "b", "c"])[Y3])
+    save(clf, tmp_path / "m.nnlite")
+    back = load(tmp_path / "m.nnlite")
+    assert back.class_weight == {"b": 2.0, "a": 1.0} and back.dropout == 0.1
+    assert back.callbacks is None
+    np.testing.assert_array_equal(back.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(TypeError, match="solver=.* is an object"):
+        save(MLPClassifier(solver=Adam()), tmp_path / "x.nnlite")
+    assert not (tmp_path / "x.nnlite").exists()
+
+
+def test_bad_new_parameters():
+    for params, match in ((dict(activation="swish"), "'activation' parameter"),
+                          (dict(solver="lion"), "'solver' parameter"),
+                          (dict(dropout=1.0), "'dropout' parameter"),
+                          (dict(class_weight="even"), "'class_weight' parameter"),
+                          (dict(callbacks=[print]), "'callbacks' parameter")):
+        with pytest.raises(ValueError, match=match):
+            MLPClassifier(max_iter=2, **params).fit(X, Y3)
+    with pytest.raises(ValueError, match="'loss' parameter"):
+        MLPRegressor("pinball", max_iter=2).fit(X, YR)

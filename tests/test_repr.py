@@ -26,7 +26,15 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils import estimator_html_repr  # noqa: E402
 
 PAIRS = [(MLPClassifier, skl.MLPClassifier), (MLPRegressor, skl.MLPRegressor)]
-NAMES = {cls: sorted(cls()._get_param_names()) for cls, _ in PAIRS}
+# scikit-learn's parameters (nnlite's additions, left at their defaults, do not print)
+NAMES = {cls: sorted(theirs()._get_param_names()) for cls, theirs in PAIRS}
+
+
+def _sklearn_params(est):
+    """``est.get_params()`` without nnlite's additions, for the scikit-learn twin."""
+    names = set(type(est)._get_param_names()) & set(
+        dict(PAIRS)[type(est)]()._get_param_names())
+    return {k: v for k, v in est.get_params().items() if k in names}
 
 
 @st.composite
@@ -44,7 +52,7 @@ def test_the_examples_print_as_in_scikit_learn():
     assert str(MLPRegressor(max_iter=500)) == "MLPRegressor(max_iter=500)"
     # unchanged after fitting: only the parameters print
     X, y = np.array([[0., 0.], [1., 1.]]), [0, 1]
-    assert repr(clf.fit(X, y)) == repr(skl.MLPClassifier(**clf.get_params()))
+    assert repr(clf.fit(X, y)) == repr(skl.MLPClassifier(**_sklearn_params(clf)))
 
 
 @pytest.mark.parametrize("ours, theirs", PAIRS, ids=["classifier", "regressor"])
@@ -96,7 +104,14 @@ def test_print_changed_only_setting_of_scikit_learn_is_honoured():
     kwargs = dict(alpha=1e-5, hidden_layer_sizes=(5, 2))
     with sklearn.config_context(print_changed_only=False):
         full = repr(MLPClassifier(**kwargs))
-        assert full == repr(skl.MLPClassifier(**kwargs))
+        theirs = repr(skl.MLPClassifier(**kwargs))
+
+    def items(text):  # the name=value pairs, wherever the lines wrap
+        return re.split(r", (?=\w+=)", re.sub(r"\s+", " ", text[text.index("(") + 1:-1]))
+
+    # every parameter prints, nnlite's additions in their sorted places
+    extra = ["callbacks=None", "class_weight=None", "dropout=0.0"]
+    assert items(full) == sorted(items(theirs) + extra)
     assert "beta_1=0.9" in full and "beta_1" not in repr(MLPClassifier(**kwargs))
 
 
@@ -167,7 +182,7 @@ def test_html_shows_name_and_every_parameter_marking_changed_ones():
     assert "MLPClassifier" in text and "not fitted" in text
     assert "<script" not in text and "http" not in text  # self-contained
     rows = {cells.split("|")[0]: (kind, cells.split("|")[1]) for kind, cells in tree.rows}
-    assert sorted(rows) == NAMES[MLPClassifier]
+    assert sorted(rows) == sorted(MLPClassifier._get_param_names())
     assert {n for n, (kind, _) in rows.items() if kind == "user-set"} == {
         "alpha", "hidden_layer_sizes", "solver"}
     assert rows["alpha"] == ("user-set", "1e-05") and rows["max_iter"] == ("default", "200")
@@ -197,7 +212,7 @@ def test_mimebundle_has_the_text_fallback():
     est = MLPClassifier(alpha=1e-5, hidden_layer_sizes=(5, 2), random_state=1, solver="lbfgs")
     bundle = est._repr_mimebundle_()
     assert set(bundle) == {"text/plain", "text/html"}
-    assert bundle["text/plain"] == repr(est) == repr(skl.MLPClassifier(**est.get_params()))
+    assert bundle["text/plain"] == repr(est) == repr(skl.MLPClassifier(**_sklearn_params(est)))
     _parse(bundle["text/html"])
     with sklearn.config_context(display="text"):  # as scikit-learn's estimators then do
         assert est._repr_mimebundle_() == {"text/plain": repr(est)}
@@ -229,5 +244,5 @@ def test_inside_scikit_learns_html_display_of_a_pipeline():
     assert "&lt;lbfgs&gt;" in table and "<lbfgs>" not in text
     # ...and its text fallback is the scikit-learn layout of the pipeline
     assert html.escape(repr(pipe)) in text
-    theirs = skl.MLPClassifier(**est.get_params())
+    theirs = skl.MLPClassifier(**_sklearn_params(est))
     assert repr(pipe) == repr(make_pipeline(StandardScaler(), theirs))
