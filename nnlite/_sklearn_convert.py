@@ -13,6 +13,7 @@ these two calls.
 from __future__ import annotations
 
 import copy
+import inspect
 
 import numpy as np
 
@@ -214,10 +215,10 @@ def to_sklearn(est):
             "layers with one hidden activation: a custom network cannot become one. Export "
             "it with nnlite.onnx.to_onnx or save it with nnlite.save instead.")
     est._check_fitted()
-    _check_representable(est)
     SkClassifier, SkRegressor = _sklearn_classes()
     classifier = isinstance(est, MLPClassifier)
-    sk = (SkClassifier if classifier else SkRegressor)(**_params_of(est))
+    sk = _sklearn_estimator(est, SkClassifier if classifier else SkRegressor)
+    _check_representable(est)
     sk.coefs_ = [W.copy() for W in est.coefs_]
     sk.intercepts_ = [b.copy() for b in est.intercepts_]
     for name in _COMMON + ("loss_", "feature_names_in_") + _STOCHASTIC:
@@ -245,6 +246,27 @@ def to_sklearn(est):
     optimizer = getattr(getattr(est, "_optimizer", None), "core", None)
     if optimizer is not None and getattr(optimizer, "_nnlite_theta_size", None):
         sk._optimizer = _optimizer_to_sklearn(optimizer, sk, shapes)
+    return sk
+
+
+def _sklearn_estimator(est, sk_class):
+    """The unfitted scikit-learn estimator with ``est``'s hyperparameters, or why there is none."""
+    params = _params_of(est)
+    sk_names = set(sk_class().get_params())
+    defaults = inspect.signature(type(est).__init__).parameters
+    for name in sorted(set(params) - sk_names):  # nnlite's own: only their defaults translate
+        if params[name] != defaults[name].default:
+            raise ValueError(
+                f"to_sklearn: scikit-learn's {sk_class.__name__} has no parameter {name!r}; "
+                f"this model sets {name}={params[name]!r}. Export it with nnlite.onnx.to_onnx "
+                "or save it with nnlite.save instead.")
+    sk = sk_class(**{k: v for k, v in params.items() if k in sk_names})
+    try:
+        sk._validate_params()
+    except (ValueError, TypeError) as exc:  # an activation, solver or loss it does not have
+        raise ValueError(f"to_sklearn: scikit-learn cannot represent this model: {exc} Export "
+                         "it with nnlite.onnx.to_onnx or save it with nnlite.save "
+                         "instead.") from None
     return sk
 
 

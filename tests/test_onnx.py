@@ -298,6 +298,17 @@ def test_classifier_labels_and_probabilities_match(kind, dtype, tmp_path):
         assert_close(proba, expected, model_dtype)
 
 
+@pytest.mark.parametrize("activation", ["leaky_relu", "elu", "gelu", "softplus", "silu"])
+def test_presets_with_other_activations_and_dropout_match(activation):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(80, 3))
+    clf = fit_quietly(MLPClassifier((6, 5), activation=activation, dropout=0.2, max_iter=10,
+                                    random_state=0), X, rng.randint(0, 3, 80))
+    labels, proba = session(to_onnx(clf)).run(None, {"X": X})
+    assert (labels == clf.predict(X)).all()
+    assert_close(proba, clf.predict_proba(X), np.float64)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("loss, n_outputs", [("squared_error", 1), ("squared_error", 3),
                                              ("poisson", 1)])

@@ -97,7 +97,10 @@ def test_from_sklearn_predicts_the_same_and_carries_every_attribute(task, solver
     theirs = quietly(make("sklearn", task, solver).fit, X, TARGETS[task][1])
     ours = nnlite.from_sklearn(theirs)
     assert type(ours).__name__ == type(theirs).__name__
-    assert ours.get_params() == theirs.get_params()
+    params = ours.get_params()
+    assert {k: params.pop(k) for k in theirs.get_params()} == theirs.get_params()
+    defaults = type(ours)().get_params()
+    assert params == {k: defaults[k] for k in params}  # nnlite's own settings: their defaults
     assert_equal_models(ours, theirs)
 
 
@@ -202,7 +205,7 @@ def test_to_sklearn_predicts_the_same(task, solver):
     ours = quietly(make("nnlite", task, solver).fit, X, TARGETS[task][1])
     theirs = ours.to_sklearn()
     assert isinstance(theirs, getattr(skl, type(ours).__name__))
-    assert theirs.get_params() == ours.get_params()
+    assert theirs.get_params().items() <= ours.get_params().items()
     assert_equal_models(ours, theirs)
     assert theirs.score(X, TARGETS[task][1]) == ours.score(X, TARGETS[task][1])
 
@@ -250,6 +253,19 @@ def test_a_network_scikit_learn_cannot_hold_is_refused():
     ours.network_.layers[1] = nnlite.Tanh()  # a second hidden activation
     with pytest.raises(ValueError, match=r"cannot represent this network.*'relu'.*"
                        r"\[Dense, Tanh, Dense, ReLU, Dense, Softmax\]"):
+        ours.to_sklearn()
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"activation": "gelu"}, "'activation' parameter of MLPClassifier must be"),
+    ({"solver": "rmsprop"}, "'solver' parameter of MLPClassifier must be"),
+    ({"dropout": 0.2}, "has no parameter 'dropout'; this model sets dropout=0.2"),
+    ({"class_weight": "balanced"}, "has no parameter 'class_weight'"),
+])
+def test_settings_scikit_learn_does_not_have_are_refused(params, message):
+    ours = quietly(nnlite.MLPClassifier((4,), max_iter=3, random_state=0, **params).fit, X,
+                   TARGETS["multiclass"][1])
+    with pytest.raises(ValueError, match=r"to_sklearn: .*" + message + r".*to_onnx"):
         ours.to_sklearn()
 
 
