@@ -129,6 +129,9 @@ def from_sklearn(estimator) -> MLPClassifier | MLPRegressor:
     if hasattr(estimator, "loss_curve_"):
         est._no_improvement_count = estimator._no_improvement_count
         est._history = _history_of(est, estimator)
+        # nnlite's own record, which scikit-learn does not keep: the epochs from here on
+        est.validation_loss_curve_ = est._history.validation_loss_curve \
+            if estimator.early_stopping else None
     optimizer = getattr(estimator, "_optimizer", None)
     if optimizer is not None:
         est._optimizer = SklearnOptimizerView(_optimizer_from_sklearn(optimizer, est))

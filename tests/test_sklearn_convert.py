@@ -182,6 +182,7 @@ def test_early_stopping_state_is_carried():
     ours = nnlite.from_sklearn(theirs)
     assert_equal_models(ours, theirs)
     assert ours.validation_scores_ == theirs.validation_scores_ and ours.best_loss_ is None
+    assert ours.validation_loss_curve_ == []  # nnlite's own record starts with the conversion
     np.testing.assert_array_equal(ours._history.best_theta, ours.network_.theta)
 
 
