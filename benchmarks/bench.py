@@ -123,14 +123,22 @@ def nn_model(kind, hidden, solver, dtype, epochs, **kw):
                random_state=0, **kw)
 
 
-def nn_custom_adam(hidden, epochs, batch_size=200):
-    """Case (a) through the core API: a hand-built Sequential and nnlite.train."""
+def nn_custom_adam(hidden, epochs, batch_size=200, graph=False):
+    """Case (a) through the core API: a hand-built Sequential (or the same chain written as
+    a Graph) and nnlite.train."""
     def fit(X, y):
         n_classes = int(y.max()) + 1
         layers = []
         for h in hidden:
             layers += [nnlite.Dense(h), nnlite.ReLU()]
-        net = nnlite.Sequential(layers + [nnlite.Dense(n_classes), nnlite.Softmax()])
+        layers += [nnlite.Dense(n_classes), nnlite.Softmax()]
+        if graph:
+            x = node = nnlite.Input(X.shape[1])
+            for layer in layers:
+                node = layer(node)
+            net = nnlite.Graph(inputs=x, outputs=node)
+        else:
+            net = nnlite.Sequential(layers)
         hist = nnlite.train(net, X, y, nnlite.LogLoss(), nnlite.Adam(1e-3), alpha=1e-4,
                             batch_size=batch_size, epochs=epochs, random_state=0)
         return net, hist.loss
@@ -296,7 +304,7 @@ def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batc
             model, loss = model_loss
             if torch is not None and isinstance(model, torch.nn.Module):
                 return {"loss": float(loss), "score": torch_score(kind_, model, Xt_, yt_)}
-            if isinstance(model, nnlite.Sequential):
+            if isinstance(model, (nnlite.Sequential, nnlite.Graph)):
                 p = model.predict(Xt_.astype(dtype))
                 s = (float(np.mean(p.argmax(1) == yt_)) if kind_ == "clf"
                      else r2(yt_, p.ravel()))
@@ -327,6 +335,11 @@ def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batc
         fit = nn_custom_adam(hidden, epochs, batch_size)
         out["nnlite core API"] = {"run": lambda: fit(X, y), "dtype": "float64",
                                   "score": scorer(kind, Xt, yt, "float64")}
+        # the same chain as a Graph; its ratio is against the Sequential just above
+        fit_g = nn_custom_adam(hidden, epochs, batch_size, graph=True)
+        out["nnlite Graph (chain)"] = {"run": lambda: fit_g(X, y), "dtype": "float64",
+                                       "score": scorer(kind, Xt, yt, "float64"),
+                                       "ref": "nnlite core API"}
     if torch is not None and torch_ok:
         lr = kw.get("learning_rate_init", 1e-3)
         fit_t = torch_fit(kind, hidden, solver, epochs, batch_size, lr=lr,

@@ -21,7 +21,9 @@ from .io import load, save
 from .layers import (
     ELU,
     GELU,
+    Add,
     BatchNorm,
+    Concatenate,
     Dense,
     Dropout,
     Embedding,
@@ -31,6 +33,7 @@ from .layers import (
     LayerNorm,
     LeakyReLU,
     Logistic,
+    Multiply,
     ReLU,
     SiLU,
     Softmax,
@@ -46,7 +49,7 @@ from .losses import (
     PoissonLoss,
     SquaredError,
 )
-from .models import Sequential
+from .models import Graph, Input, Sequential
 from .optimizers import LBFGS, SGD, Adagrad, Adam, AdamW, Nadam, Optimizer, RMSProp
 from .training import History, train
 
@@ -55,8 +58,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
     "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Dropout", "LayerNorm", "BatchNorm",
-    "Embedding",
-    "Sequential",
+    "Embedding", "Add", "Concatenate", "Multiply",
+    "Sequential", "Graph", "Input",
     "Loss", "SquaredError", "LogLoss", "BinaryLogLoss", "PoissonLoss", "Huber", "AbsoluteError",
     "Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSProp", "Adagrad", "LBFGS",
     "GlorotUniform", "Zeros", "Constant",

@@ -25,7 +25,8 @@ import numbers
 import numpy as np
 from scipy import sparse
 
-__all__ = ["check_X", "check_target", "check_sample_weight", "check_int", "check_real",
+__all__ = ["Inputs", "check_input", "check_input_list",
+           "check_X", "check_target", "check_sample_weight", "check_int", "check_real",
            "check_same_length", "check_objective", "check_validation_data"]
 
 _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
@@ -128,6 +129,83 @@ def check_X(X, where, *, n_features=None, name="X", owner="the network"):
     return X
 
 
+class Inputs:
+    """The input arrays of a network with several inputs, rows aligned, as one value.
+
+    It answers what the training loop and the checks ask of an input array: its
+    ``shape`` (rows, then the tuple of widths), its ``dtype`` (float32 only if
+    every array is), rows by index or slice, ``astype``.
+
+    Parameters
+    ----------
+    arrays : sequence of ndarray or scipy.sparse matrix
+        One per input, in the order of the network's inputs, validated.
+    """
+
+    def __init__(self, arrays):
+        self.arrays = tuple(arrays)
+
+    @property
+    def shape(self):
+        return (self.arrays[0].shape[0], tuple(a.shape[1] for a in self.arrays))
+
+    @property
+    def dtype(self):
+        f32 = all(a.dtype == np.float32 for a in self.arrays)
+        return np.dtype(np.float32 if f32 else np.float64)
+
+    def __len__(self):
+        return self.arrays[0].shape[0]
+
+    def __getitem__(self, rows):
+        return Inputs([a[rows] for a in self.arrays])
+
+    def astype(self, dtype):
+        return Inputs([a.astype(dtype) for a in self.arrays])
+
+
+def check_input_list(X, where, widths, n_inputs, *, name="X"):
+    """Several input arrays: a list or tuple of ``n_inputs`` arrays with equal row counts.
+
+    ``widths`` (a tuple, or None before building) gives each array's width;
+    ``n_inputs`` of None means two or more.  Returns :class:`Inputs`.
+    """
+    if isinstance(X, Inputs):
+        X = X.arrays
+    if not isinstance(X, (list, tuple)):
+        want = "two or more" if n_inputs is None else n_inputs
+        raise TypeError(f"{where}: {name} must be a list or tuple of {want} arrays (one per "
+                        f"input); got {type(X).__name__}.")
+    if n_inputs is not None and len(X) != n_inputs or n_inputs is None and len(X) < 2:
+        want = "two or more" if n_inputs is None else n_inputs
+        raise ValueError(f"{where}: {name} must hold {want} arrays (one per input, in the "
+                         f"order of the inputs); got {len(X)}.")
+    arrays = [check_X(a, where, name=f"{name}[{k}]",
+                      n_features=None if widths is None else widths[k],
+                      owner=f"input {k}")
+              for k, a in enumerate(X)]
+    check_same_length(where, *((f"{name}[{k}]", a.shape[0]) for k, a in enumerate(arrays)))
+    return Inputs(arrays)
+
+
+def check_input(net, X, where, *, name="X"):
+    """``X`` validated as the input of ``net``: one array, or a list for several inputs.
+
+    A network declares its inputs with ``n_inputs`` (1 by default) and, when it
+    knows them before building (a Graph), ``input_widths``.
+    """
+    n_inputs = getattr(net, "n_inputs", 1)
+    widths = getattr(net, "input_widths", None)
+    if n_inputs == 1:
+        if (widths is not None and isinstance(X, (list, tuple)) and len(X) == 1
+                and (sparse.issparse(X[0]) or np.ndim(X[0]) == 2)):
+            X = X[0]  # a graph's one input array may come in a list (not one row of data)
+        width = net.n_in if widths is None else widths[0]
+        return check_X(X, where, n_features=width, name=name)
+    return check_input_list(X, where, net.n_in if widths is None else widths, n_inputs,
+                            name=name)
+
+
 def check_target(y, where, n_samples, *, name="y", ref_name="X"):
     """A numeric, finite, 1-D or 2-D ``y`` with ``n_samples`` rows.
 
@@ -222,7 +300,7 @@ def check_objective(net, where, X, y, loss, alpha, sample_weight):
             and callable(getattr(loss, "fuses_with", None))):
         raise TypeError(f"{where}: loss must be an nnlite Loss (e.g. SquaredError(), "
                         f"LogLoss()); got {loss!r}.")
-    X = check_X(X, where, n_features=net.n_in)
+    X = check_input(net, X, where)
     y = check_target(y, where, X.shape[0])
     n_out = net.n_out if net.built else net.output_width(X.shape[1])
     y = loss.prepare_target(y, n_out)
@@ -237,7 +315,7 @@ def _length_of(obj):
     return f"of length {len(obj)}" if hasattr(obj, "__len__") else ""
 
 
-def check_validation_data(validation_data, where, n_features, *, numeric_y=True):
+def check_validation_data(validation_data, where, net, *, numeric_y=True):
     """``(X_val, y_val)`` or ``(X_val, y_val, w_val)``, each part validated.
 
     With ``numeric_y=False`` (a custom score reads ``y_val``), ``y_val`` may
@@ -247,7 +325,7 @@ def check_validation_data(validation_data, where, n_features, *, numeric_y=True)
         raise TypeError(f"{where}: validation_data must be a tuple (X_val, y_val) or "
                         "(X_val, y_val, sample_weight_val); got "
                         f"{type(validation_data).__name__} {_length_of(validation_data)}.")
-    X_val = check_X(validation_data[0], where, n_features=n_features, name="X_val")
+    X_val = check_input(net, validation_data[0], where, name="X_val")
     if numeric_y:
         y_val = check_target(validation_data[1], where, X_val.shape[0], name="y_val",
                              ref_name="X_val")

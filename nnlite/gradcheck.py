@@ -154,6 +154,11 @@ class _Held:
         self.layer.set_rng_state(copy.deepcopy(self.rng_state))
         for k, v in self.layer.state.items():
             v[...] = self.state[k]
+def _inputs_as_float64(x, where, widths, n_inputs):
+    """Several inputs validated, each as a dense writable float64 copy (a list)."""
+    x = _validation.check_input_list(x, where, widths, n_inputs)
+    return [np.array(a.toarray() if sparse.issparse(a) else a, dtype=np.float64)
+            for a in x.arrays]
 
 
 def _check_tolerances(where, eps, rtol, atol):
@@ -174,6 +179,8 @@ def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
     layer : Layer
         Built or not (an unbuilt layer is built in float64 from ``x``).
     x : array-like of shape (n_samples, n_in)
+        For a layer with several inputs (``Add``, a Graph with several inputs), a
+        list of arrays; their gradients are reported as ``"input[k]"``.
     eps : float, default=1e-6
         Finite-difference step.
     rtol, atol : float
@@ -187,9 +194,16 @@ def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
     """
     where = "gradcheck.check_layer"
     _check_tolerances(where, eps, rtol, atol)
-    x = _as_float64(x, where, layer.n_in if layer.params else None)
+    known = layer.n_in if layer.params else None
+    if layer.n_inputs == 1:
+        x = _as_float64(x, where, getattr(layer, "input_widths", (known,))[0])
+        inputs, width = [x], x.shape[1]
+    else:
+        x = inputs = _inputs_as_float64(x, where, getattr(layer, "input_widths", known),
+                                        layer.n_inputs)
+        width = tuple(a.shape[1] for a in inputs)
     if not layer.built:
-        layer.build(x.shape[1], random_state=random_state)
+        layer.build(width, random_state=random_state)
     rng = check_random_state(random_state)
     held = _Held(layer)
     try:
@@ -203,10 +217,13 @@ def check_layer(layer, x, *, eps=1e-6, rtol=1e-5, atol=1e-7, random_state=0):
         held.restore()
         layer.forward(x, train=True)
         grad_in = layer.backward(r.copy())
+        grad_in = [grad_in] if layer.n_inputs == 1 else list(grad_in)
         analytic = {k: v.copy() for k, v in layer.grads.items()}
         cmp = _Comparison(rtol, atol)
         if layer.differentiable_input:
-            cmp.add("input", grad_in, _central_differences(f, x, eps))
+            for k, a in enumerate(inputs):
+                name = "input" if layer.n_inputs == 1 else f"input[{k}]"
+                cmp.add(name, grad_in[k], _central_differences(f, a, eps))
         for name, p in layer.params.items():
             cmp.add(name, analytic[name], _central_differences(f, p, eps))
     finally:
@@ -257,10 +274,14 @@ def _objective(net, x, y, loss, alpha, w, held):
 
 def _prepare_network(where, net, x, y, loss, alpha, sample_weight, random_state):
     if not callable(getattr(net, "_loss_and_grad", None)):
-        raise TypeError(f"{where}: net must be an nnlite Sequential; got {type(net).__name__}.")
+        raise TypeError(f"{where}: net must be an nnlite Sequential or Graph; got "
+                        f"{type(net).__name__}.")
     x, y, sample_weight, alpha = _validation.check_objective(
         net, where, x, y, loss, alpha, sample_weight)
-    x = _as_float64(x, where)
+    if isinstance(x, _validation.Inputs):  # several inputs
+        x = _validation.Inputs(_inputs_as_float64(x, where, None, len(x.arrays)))
+    else:
+        x = _as_float64(x, where)
     if not net.built:
         net.build(x.shape[1], dtype=np.float64, random_state=random_state)
     if net.dtype != np.float64:
@@ -278,9 +299,10 @@ def check_network(net, x, y, loss, *, alpha=0.0, sample_weight=None, eps=1e-6, r
 
     Parameters
     ----------
-    net : Sequential
+    net : Sequential or Graph
         A float64 network (an unbuilt one is built from ``x``).
     x : array-like of shape (n_samples, n_in)
+        For a Graph with several inputs, a list of arrays (one per input).
     y : array-like
         Target in the loss's format.
     loss : Loss

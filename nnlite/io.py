@@ -74,7 +74,9 @@ from .init import Constant, GlorotUniform, Zeros
 from .layers import (
     ELU,
     GELU,
+    Add,
     BatchNorm,
+    Concatenate,
     Dense,
     Dropout,
     Embedding,
@@ -84,13 +86,14 @@ from .layers import (
     LayerNorm,
     LeakyReLU,
     Logistic,
+    Multiply,
     ReLU,
     SiLU,
     Softmax,
     Softplus,
     Tanh,
 )
-from .models import Sequential
+from .models import Graph, Input, Sequential
 
 __all__ = ["save", "load", "register_model_class", "get_state", "from_state",
            "ModelFileError", "FORMAT_NAME", "FORMAT_VERSION"]
@@ -199,7 +202,8 @@ def _dump(obj, where):
     if name is None:
         raise TypeError(
             f"save: {where} is a {type(obj).__module__}.{type(obj).__qualname__}, which nnlite "
-            "cannot save. Savable: nnlite's layers, Sequential and initialisers, and classes "
+            "cannot save. Savable: nnlite's layers, Sequential, Graph and initialisers, and "
+            "classes "
             "registered with nnlite.io.register_model_class."
         )
     config, arrays = _BY_NAME[name].get(obj)
@@ -233,7 +237,9 @@ def _owned_params(layer, config):
     buf = getattr(layer, "_own_buffer", None)
     if buf is not None and buf.params and layer.params is buf.params[0]:
         # the layer still works on its own buffer (not rebound by an enclosing network)
-        config["build"] = {"n_in": int(layer.n_in), "dtype": layer._own_buffer.dtype.name}
+        n_in = layer.n_in  # a tuple of widths for a layer with several inputs
+        n_in = [int(w) for w in n_in] if isinstance(n_in, tuple) else int(n_in)
+        config["build"] = {"n_in": n_in, "dtype": layer._own_buffer.dtype.name}
         arrays = {f"params/{k}": v for k, v in layer.params.items()}
         arrays.update({f"state/{k}": v for k, v in layer.state.items()})
     return config, arrays
@@ -259,20 +265,32 @@ def _get_dense(layer):
     return config, arrays
 
 
-def _get_sequential(net):
+def _get_network(net, config):
+    """``config`` completed with what every network has: options, layers, parameters."""
     arrays = {}
-    layers = [_dump_child(layer, f"Sequential.layers[{i}]", f"layers.{i}", arrays)
-              for i, layer in enumerate(net.layers)]
+    name = type(net).__name__
     rs = net.random_state
-    config = {
-        "n_in": None if net.input_width is None else int(net.input_width),
+    config.update({
         "dtype": None if net.dtype is None else net.dtype.name,
         "random_state": int(rs) if isinstance(rs, numbers.Integral) else None,
-        "layers": layers,
-    }
+        "layers": [_dump_child(layer, f"{name}.layers[{i}]", f"layers.{i}", arrays)
+                   for i, layer in enumerate(net.layers)],
+    })
     config, own = _owned_params(net, config)
     arrays.update(own)
     return config, arrays
+
+
+def _get_sequential(net):
+    return _get_network(net, {"n_in": None if net.input_width is None else int(net.input_width)})
+
+
+def _get_graph(net):
+    return _get_network(net, {
+        "inputs": [{"width": node.width, "name": node.name} for node in net.inputs],
+        # per node in computing order: its layer and the slots it reads (inputs first)
+        "nodes": [{"layer": i, "inputs": list(parents)} for i, parents in net._steps],
+    })
 
 
 # ----- writing ------------------------------------------------------------------------------
@@ -612,7 +630,13 @@ class _Reader:
                 raise self.fail(f"{where}: parameters are stored for an unbuilt object.")
             return layer
         b = _Config(build, f"{where}.build", self)
-        n_in = b.int("n_in", low=1)
+        n_in = b.get("n_in", (int, list))
+        if isinstance(n_in, list):  # several inputs
+            if not n_in or not all(_is_int(w) and 1 <= w <= _MAX_WIDTH for w in n_in):
+                raise self.fail(f"{where}.build.n_in must hold positive ints; got {n_in!r}.")
+            n_in = tuple(n_in)
+        elif not 1 <= n_in <= _MAX_WIDTH:
+            raise self.fail(f"{where}.build.n_in is out of range; got {n_in!r}.")
         dtype = b.str("dtype")
         b.done()
         if dtype not in _DTYPES:
@@ -779,17 +803,19 @@ def _configured_builder(cls):
     return build
 
 
-def _build_sequential(reader, cfg, arrays, where, depth):
-    n_in = cfg.int("n_in", low=1, optional=True)
+def _network_options(reader, cfg, where):
+    """The ``dtype`` and ``random_state`` of a saved network, checked."""
     dtype = cfg.get("dtype", str, optional=True)
     if dtype is not None and dtype not in _DTYPES:
         raise reader.fail(f"{where}: dtype must be float32 or float64; got {dtype!r}.")
     random_state = cfg.get("random_state", int, optional=True)
     if random_state is not None and not 0 <= random_state < 2**32:
         raise reader.fail(f"{where}: random_state out of range; got {random_state!r}.")
-    nodes = cfg.get("layers", list)
-    if not nodes:
-        raise reader.fail(f"{where}: a Sequential needs at least one layer.")
+    return dtype, random_state
+
+
+def _network_layers(reader, nodes, arrays, where, depth):
+    """The saved layers of a network, each built from its ``layers.<i>/`` arrays."""
     layers = []
     for i, node in enumerate(nodes):
         layer = reader.build(node, _take_prefixed(arrays, f"layers.{i}/"),
@@ -797,6 +823,16 @@ def _build_sequential(reader, cfg, arrays, where, depth):
         if not isinstance(layer, Layer):
             raise reader.fail(f"{where}.layers[{i}] is a {type(layer).__name__}, not a Layer.")
         layers.append(layer)
+    return layers
+
+
+def _build_sequential(reader, cfg, arrays, where, depth):
+    n_in = cfg.int("n_in", low=1, optional=True)
+    dtype, random_state = _network_options(reader, cfg, where)
+    nodes = cfg.get("layers", list)
+    if not nodes:
+        raise reader.fail(f"{where}: a Sequential needs at least one layer.")
+    layers = _network_layers(reader, nodes, arrays, where, depth)
     build = cfg.get("build", dict, optional=True)
     cfg.done()
     if build is not None and n_in is not None and build.get("n_in") != n_in:
@@ -810,9 +846,50 @@ def _build_sequential(reader, cfg, arrays, where, depth):
     return reader.restore_build(net, build, arrays, where)
 
 
+def _build_graph(reader, cfg, arrays, where, depth):
+    dtype, random_state = _network_options(reader, cfg, where)
+    slots = []
+    for k, spec in enumerate(cfg.get("inputs", list)):
+        s = _Config(spec, f"{where}.config.inputs[{k}]", reader)
+        width, name = s.int("width", low=1), s.str("name")
+        s.done()
+        slots.append(Input(width, name=name))
+    if not slots:
+        raise reader.fail(f"{where}: a Graph needs at least one input.")
+    layers = _network_layers(reader, cfg.get("layers", list), arrays, where, depth)
+    nodes = cfg.get("nodes", list)
+    if not nodes:
+        raise reader.fail(f"{where}: a Graph needs at least one node.")
+    for j, spec in enumerate(nodes):
+        s = _Config(spec, f"{where}.config.nodes[{j}]", reader)
+        i, reads = s.int("layer", low=0), s.get("inputs", list)
+        s.done()
+        # a node reads inputs or earlier nodes only: the description cannot loop
+        if i >= len(layers) or not reads or not all(
+                _is_int(p) and 0 <= p < len(slots) for p in reads):
+            raise reader.fail(f"{where}.config.nodes[{j}] refers to a missing layer or node.")
+        parents = [slots[p] for p in reads]
+        try:
+            slots.append(layers[i](parents[0] if len(parents) == 1 else parents))
+        except (TypeError, ValueError) as exc:
+            raise reader.fail(f"{where}.config.nodes[{j}]: {exc}") from None
+    build = cfg.get("build", dict, optional=True)
+    cfg.done()
+    n_inputs = len(cfg.d["inputs"])
+    try:
+        net = Graph(slots[:n_inputs], slots[-1], dtype=dtype, random_state=random_state)
+    except (TypeError, ValueError) as exc:
+        raise reader.fail(f"{where}: {exc}") from None
+    if [id(layer) for layer in net.layers] != [id(layer) for layer in layers] or len(
+            net._steps) != len(nodes):
+        raise reader.fail(f"{where}: the nodes do not describe the saved layers in computing "
+                          "order (tampered file?).")
+    return reader.restore_build(net, build, arrays, where)
+
+
 _BUILDERS = {
     "GlorotUniform": _build_glorot, "Constant": _build_constant, "Zeros": _build_zeros,
-    "Dense": _build_dense, "Sequential": _build_sequential,
+    "Dense": _build_dense, "Sequential": _build_sequential, "Graph": _build_graph,
 }
 
 _register(GlorotUniform, _get_initialiser, None)
@@ -820,7 +897,9 @@ _register(Constant, _get_initialiser, None)
 _register(Zeros, _get_initialiser, None)
 _register(Dense, _get_dense, None)
 _register(Sequential, _get_sequential, None)
-for _cls in (Identity, Tanh, ReLU, Logistic, Softmax, Exp, GELU, Softplus, SiLU):
+_register(Graph, _get_graph, None)
+for _cls in (Identity, Tanh, ReLU, Logistic, Softmax, Exp, GELU, Softplus, SiLU, Add,
+             Concatenate, Multiply):
     _register(_cls, lambda layer: _owned_params(layer, {}), None)
     _BUILDERS[_cls.__name__] = _activation_builder(_cls)
 for _cls in _CONFIGURED:

@@ -398,10 +398,9 @@ class LogLoss(_ProbabilityLoss):
         True when this exact loss gets a Dense layer's fresh output as the input of a
         final Softmax: that is the path of :meth:`_fused_inplace` below.
         """
-        layers = net.layers
-        return (type(self) is LogLoss and self.class_weight is None and len(layers) > 1
-                and self.fuses_with(layers[-1])
-                and type(layers[-2]) is Dense)
+        return (type(self) is LogLoss and self.class_weight is None
+                and self.fuses_with(net.layers[-1])
+                and type(net._logits_layer()) is Dense)
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
         if (codes is None or sample_weight is not None

@@ -91,10 +91,12 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
 
     Parameters
     ----------
-    net : Sequential
+    net : Sequential or Graph
         Built or not; an unbuilt network is built from ``X`` first, drawing its
         initial weights from ``random_state``.
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
+        For a :class:`~nnlite.Graph` with several inputs, a list or tuple of
+        such arrays (one per input, in order, with the same number of rows).
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Target in the loss's format (``loss.prepare_target`` is applied).
     loss : Loss
@@ -340,7 +342,8 @@ def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_si
                 "its own maxiter, maxfun and gtol."
             )
     if not callable(getattr(net, "_loss_and_grad", None)):
-        raise TypeError(f"train: net must be an nnlite Sequential; got {type(net).__name__}.")
+        raise TypeError(f"train: net must be an nnlite Sequential or Graph; got "
+                        f"{type(net).__name__}.")
     if not callable(getattr(optimizer, "init", None)) or not hasattr(optimizer, "stochastic"):
         raise TypeError("train: optimizer must be an nnlite Optimizer (SGD(), Adam(), LBFGS()); "
                         f"got {optimizer!r}.")
@@ -353,7 +356,7 @@ def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_si
                                              allow_inf=True)
     if validation_data is not None:
         validation_data = _validation.check_validation_data(
-            validation_data, "train", X.shape[1], numeric_y=score is None)
+            validation_data, "train", net, numeric_y=score is None)
     for name, f in (("score", score), ("callback", callback)):
         if f is not None and not callable(f):
             raise TypeError(f"train: {name} must be callable or None; got {f!r}.")

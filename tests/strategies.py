@@ -335,3 +335,59 @@ def kinks_clear(net, x, margin=1e-4):
     net.set_rng_state(rng_state)
     net.state_vector[...] = state
     return clear
+# ----- random graphs ----------------------------------------------------------------------
+@dataclass
+class GraphCase:
+    """A random graph (unbuilt), its input arrays and a target for SquaredError."""
+
+    net: object
+    xs: list
+    y: np.ndarray
+
+
+@st.composite
+def graph_cases(draw, max_inputs=3, max_nodes=6, max_width=4, max_samples=4):
+    """Random DAGs: Dense layers, activations, Add/Multiply/Concatenate, several inputs, and
+    Dense layers called at two nodes (shared).  Smooth activations only: no kinks to dodge.
+
+    Every node nobody reads (unused inputs included) ends in one Concatenate before the
+    output Dense, so the graph uses all its inputs.
+    """
+    from nnlite import Add, Concatenate, Graph, Input, Multiply
+
+    inputs = [Input(draw(st.integers(1, max_width)))
+              for _ in range(draw(st.integers(1, max_inputs)))]
+    nodes, read, dense = list(inputs), set(), []
+    for _ in range(draw(st.integers(1, max_nodes))):
+        kind = draw(st.sampled_from(["dense", "act", "merge", "concat", "shared"]))
+        node = nodes[draw(st.integers(0, len(nodes) - 1))]
+        if kind == "shared":  # a Dense layer already used, called again on a node that fits
+            fits = [(d, n) for d, width in dense for n in nodes if n.width == width]
+            kind = "dense" if not fits else kind
+        if kind == "dense":
+            layer = Dense(draw(st.integers(1, max_width)))
+            dense.append((layer, node.width))
+            new = layer(node)
+        elif kind == "shared":
+            layer, node = draw(st.sampled_from(fits))
+            new = layer(node)
+        elif kind == "act":
+            new = draw(st.sampled_from([Tanh, Logistic, Identity, Scale]))()(node)
+        else:
+            same = [(m, n) for m in nodes for n in nodes if m.width == n.width and m is not n]
+            if kind == "merge" and same:
+                node, other = draw(st.sampled_from(same))
+                new = draw(st.sampled_from([Add, Multiply]))()([node, other])
+            else:
+                other = nodes[draw(st.integers(0, len(nodes) - 1))]
+                new = Concatenate()([node, other])
+            read.add(id(other))
+        read.add(id(node))
+        nodes.append(new)
+    loose = [n for n in nodes if id(n) not in read]
+    top = loose[0] if len(loose) == 1 else Concatenate()(loose)
+    out = Dense(draw(st.integers(1, 3)))(top)
+    n = draw(st.integers(1, max_samples))
+    xs = [draw(arrays((n, i.width))) for i in inputs]
+    y = draw(arrays((n, out.width)))
+    return GraphCase(Graph(inputs, out, random_state=draw(seeds)), xs, y)

@@ -11,15 +11,20 @@ from nnlite import (
     ELU,
     GELU,
     Adam,
+    Add,
     BatchNorm,
+    Concatenate,
     Dense,
     Dropout,
     Embedding,
     Exp,
+    Graph,
     Identity,
+    Input,
     LayerNorm,
     LeakyReLU,
     Logistic,
+    Multiply,
     ReLU,
     Sequential,
     SiLU,
@@ -32,6 +37,7 @@ from nnlite import (
 )
 from tests.strategies import (
     Scale,
+    arrays,
     batches,
     category_codes,
     dodge_kink,
@@ -78,13 +84,17 @@ LAYERS = {
         lambda: Sequential([Dense(4), LayerNorm(), GELU(), Dropout(0.3, random_state=0),
                             Dense(3), BatchNorm(), SiLU()]), lambda n: 3,
         _floats(3.0, min_samples=2)),
+    # merges take two inputs of width n here
+    "Add": (Add, lambda n: n, _floats(3.0)),
+    "Concatenate": (Concatenate, lambda n: 2 * n, _floats(3.0)),
+    "Multiply": (Multiply, lambda n: n, _floats(3.0)),
 }
 
 #: Layers whose training output differs from their prediction (random, or batch statistics).
 MODAL = {"Dropout", "BatchNorm", "Sequential of new layers"}
 
 #: What each kind of leaf keeps for its backward pass; activations keep their output ``_z``.
-CACHES = {Dense: ("_x",), GELU: ("_x",), SiLU: ("_x",), Dropout: ("_mask",),
+CACHES = {Dense: ("_x",), GELU: ("_x",), SiLU: ("_x",), Dropout: ("_mask",), Multiply: ("_xs",),
           LayerNorm: ("_xhat", "_inv_std"), BatchNorm: ("_xhat", "_inv_std"),
           Embedding: ("_codes",)}
 
@@ -100,6 +110,15 @@ def _caches(layer):
     """What every leaf keeps for its backward pass."""
     return [getattr(leaf, attr, None) for leaf in _leaves(layer)
             for attr in CACHES.get(type(leaf), ("_z",))]
+
+
+def _network_of(layer, x, data, bound, seed):
+    """``layer`` alone in a network, and the input for it (two arrays for a merge)."""
+    if layer.n_inputs == 1:
+        return Sequential([layer], random_state=seed), x
+    x2 = data.draw(arrays(x.shape, -bound, bound), label="x2")
+    a, b = Input(x.shape[1]), Input(x.shape[1])
+    return Graph([a, b], layer([a, b]), random_state=seed), [x, x2]
 
 
 def _assert_views(layer, net):
@@ -124,10 +143,10 @@ def test_layer_contract(name, data, seed):
 
     # forward(train=False) on a fresh layer caches nothing
     layer = make()
-    net = Sequential([layer], random_state=seed)
+    net, x = _network_of(layer, x, data, 3.0, seed)
     out = net.forward(x, train=False)
     assert out.shape == (n, width(n_in)) == (n, layer.n_out)
-    assert layer.n_in == n_in
+    assert layer.n_in == (n_in if layer.n_inputs == 1 else (n_in, n_in))
     assert all(c is None for c in _caches(layer))
 
     # forward(train=True) caches, and a later train=False pass drops the caches
@@ -136,7 +155,7 @@ def test_layer_contract(name, data, seed):
     if name not in MODAL:
         np.testing.assert_array_equal(trained, out)
         np.testing.assert_array_equal(net.state_vector, state)
-    if not isinstance(layer, Identity):
+    if not isinstance(layer, (Identity, Add, Concatenate)):  # these keep nothing
         assert all(c is not None for c in _caches(layer))
     net.predict(x)
     assert all(c is None for c in _caches(layer))
@@ -146,7 +165,9 @@ def test_layer_contract(name, data, seed):
     net.forward(x)
     r = np.random.RandomState(seed).normal(size=out.shape)
     grad_in = net.backward(r.copy())
-    assert grad_in.shape == x.shape
+    for g, a in zip(grad_in if layer.n_inputs != 1 else [grad_in],
+                    x if layer.n_inputs != 1 else [x]):
+        assert g.shape == a.shape
     _assert_views(layer, net)
     for key, g in net.named_gradients().items():
         assert np.shares_memory(g, net.grad), key
@@ -176,7 +197,8 @@ def test_layer_contract(name, data, seed):
     state, rng_state = net.state_vector.copy(), net.get_rng_state()
     report = gradcheck.check_layer(layer, x, random_state=seed % 2**31)
     assert report.passed, str(report)
-    inputs = x.size if layer.differentiable_input else 0
+    arrays_in = [x] if layer.n_inputs == 1 else x
+    inputs = sum(a.size for a in arrays_in) if layer.differentiable_input else 0
     assert report.n_checked == inputs + net.theta.size
     # the check leaves the state and the generators as it found them
     np.testing.assert_array_equal(net.state_vector, state)
@@ -188,8 +210,11 @@ def test_standalone_build_allocates_own_buffer(name):
     layer = LAYERS[name][0]()
     rng = np.random.RandomState(0)
     x = rng.randint(0, 5, (4, 3)) if name == "Embedding" else rng.uniform(0.1, 1.0, (4, 3))
-    layer.build(3, random_state=0)
-    assert layer.built and layer.n_in == 3
+    n_in = 3 if layer.n_inputs == 1 else (3, 3)
+    if layer.n_inputs != 1:  # a merge: two inputs
+        x = [x, x[::-1].copy()]
+    layer.build(n_in, random_state=0)
+    assert layer.built and layer.n_in == n_in
     out = layer.forward(x)
     assert out.shape == (4, LAYERS[name][1](3))
     gradcheck.assert_layer_gradients(layer, x)

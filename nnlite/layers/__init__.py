@@ -17,6 +17,10 @@ documented on :class:`~nnlite.layers.base.Layer`; one module per family:
     :class:`LayerNorm`, :class:`BatchNorm`.
 ``embedding``
     :class:`Embedding`.
+``merge``
+    :class:`Add`, :class:`Concatenate`, :class:`Multiply` (several inputs).
+``node``
+    :class:`Node` (what calling a layer on a node returns) and :class:`Input`.
 """
 
 from .activations import (
@@ -39,8 +43,11 @@ from .base import Layer
 from .dense import Dense
 from .dropout import Dropout
 from .embedding import Embedding
+from .merge import Add, Concatenate, Multiply
+from .node import Input, Node
 from .normalization import BatchNorm, LayerNorm
 
 __all__ = ["Layer", "Dense", "Identity", "Tanh", "ReLU", "Logistic", "Softmax", "Exp",
            "LeakyReLU", "ELU", "GELU", "Softplus", "SiLU", "Dropout", "LayerNorm", "BatchNorm",
-           "Embedding", "add_bias_relu", "softmax_parts", "softmax_inplace"]
+           "Embedding", "Add", "Concatenate", "Multiply", "Input", "Node",
+           "add_bias_relu", "softmax_parts", "softmax_inplace"]

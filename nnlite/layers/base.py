@@ -34,10 +34,20 @@ A layer that draws random numbers in training mode (such as dropout) also overri
 
 A layer whose input is discrete (category codes) sets ``differentiable_input =
 False``: its input gradient is zero and the gradient checks do not perturb its input.
+Layers with several inputs (merges such as :class:`~nnlite.Add`) set the class
+attribute ``n_inputs`` to the number they take (``None``: two or more).  For
+them ``n_in`` is a tuple of widths (one per input) in ``param_specs``,
+``state_specs`` and ``output_width``; ``forward`` receives a list of arrays
+(same number of rows) and ``backward`` returns a list of gradients, one per
+input, each a distinct array (the layer that receives one may overwrite it).
+
+Calling a layer on a node (``Dense(4)(x)``, or ``Add()([a, b])``) returns a new
+:class:`~nnlite.layers.node.Node`; a :class:`~nnlite.Graph` is built from them.
 
 A layer never allocates its parameters itself: :meth:`Layer.build` (for a layer
-used alone) or :class:`~nnlite.Sequential` (for a stack) hands it views into one
-flat buffer, and the state arrays views into another.
+used alone) or the network that holds it (:class:`~nnlite.Sequential`,
+:class:`~nnlite.Graph`) hands it views into one flat buffer, and the state arrays
+views into another.
 """
 
 from __future__ import annotations
@@ -49,6 +59,7 @@ import numpy as np
 from .. import _validation
 from ..init import check_random_state
 from ..params import ParamBuffer
+from .node import Node
 
 __all__ = ["Layer"]
 
@@ -76,6 +87,9 @@ class Layer:
 
     #: False for a layer whose input is discrete (codes): the gradient checks leave it alone.
     differentiable_input = True
+    #: How many inputs ``forward`` takes: 1 (an array), k > 1 or None (a list of k, or
+    #: of two or more, arrays; ``n_in`` is then a tuple of widths).
+    n_inputs = 1
 
     #: Whether ``forward`` validates its input: true for a layer used on its own,
     #: set to false by the network that feeds it (which validated the data once).
@@ -182,6 +196,52 @@ class Layer:
         """Free the work arrays (the training loop calls this when it ends)."""
         self.__dict__.pop("_ws", None)
 
+    # ----- graphs -------------------------------------------------------------------------
+    def __call__(self, inputs) -> Node:
+        """This layer applied to a node (or a list of nodes): a new node of a graph.
+
+        Calling the same layer on two nodes shares its parameters between them.
+
+        Parameters
+        ----------
+        inputs : Node or list of Node
+            One node, or for a layer with several inputs (``n_inputs != 1``) a
+            list of them.
+
+        Returns
+        -------
+        Node
+        """
+        name = type(self).__name__
+        nodes = inputs if isinstance(inputs, (list, tuple)) else None
+        if nodes is None and not isinstance(inputs, Node) or nodes is not None and not all(
+                isinstance(n, Node) for n in nodes):
+            raise TypeError(
+                f"{name}: call a layer on a node (an Input or the result of calling a layer); "
+                f"got {type(inputs).__name__}. To compute on arrays use forward(x)."
+            )
+        if self.n_inputs == 1:
+            if nodes is not None:
+                raise TypeError(f"{name}: takes one node; got a list of {len(nodes)}. Combine "
+                                "several nodes with Add, Concatenate or Multiply first.")
+            nodes, widths = [inputs], inputs.width
+        else:
+            if nodes is None:
+                raise TypeError(f"{name}: takes a list of nodes (one per input); got one node.")
+            want = self.n_inputs
+            if len(nodes) < 2 if want is None else len(nodes) != want:
+                raise ValueError(f"{name}: takes {'two or more' if want is None else want} "
+                                 f"nodes; got {len(nodes)}.")
+            widths = tuple(n.width for n in nodes)
+        try:  # the widths are checked now, where the user wrote the call
+            self.param_specs(widths)
+            self.state_specs(widths)
+            width = self.output_width(widths)
+        except ValueError as exc:
+            sources = ", ".join(n.describe() for n in nodes)
+            raise ValueError(f"{exc} (called on {sources})") from None
+        return Node(self, nodes, width)
+
     # ----- machinery ---------------------------------------------------------------------
     @property
     def built(self) -> bool:
@@ -189,7 +249,7 @@ class Layer:
         return self.n_in is not None
 
     def _bind(self, n_in, params, grads, state=None):
-        self.n_in = int(n_in)
+        self.n_in = _width(n_in)
         self.n_out = int(self.output_width(self.n_in))
         self.params = params
         self.grads = grads
@@ -202,8 +262,8 @@ class Layer:
 
         Parameters
         ----------
-        n_in : int
-            Input width.
+        n_in : int or tuple of int
+            Input width (a tuple of widths for a layer with several inputs).
         dtype : {numpy.float64, numpy.float32}, default=numpy.float64
         random_state : None, int or numpy.random.RandomState, default=None
 
@@ -211,7 +271,8 @@ class Layer:
         -------
         self
         """
-        buf = ParamBuffer([self.param_specs(int(n_in))], dtype, [self.state_specs(int(n_in))])
+        n_in = _width(n_in)
+        buf = ParamBuffer([self.param_specs(n_in)], dtype, [self.state_specs(n_in)])
         self._own_buffer = buf
         self._bind(n_in, buf.params[0], buf.grads[0], buf.states[0])
         rng = check_random_state(random_state)
@@ -222,12 +283,18 @@ class Layer:
 
     def _check_input(self, x):
         """``x`` validated as the input of this layer used on its own."""
+        if self.n_inputs != 1:
+            return _validation.check_input_list(x, f"{type(self).__name__}.forward",
+                                                self.n_in if self.params else None,
+                                                self.n_inputs)
         width = self.n_in if self.params else None  # activations take any width
         return _validation.check_X(x, f"{type(self).__name__}.forward", n_features=width,
                                    owner="the layer")
 
     def _ensure_built(self, x):
         if not self.built:
+            if isinstance(x, (list, tuple)):  # a layer with several inputs
+                x = _validation.Inputs(x)
             dtype = x.dtype if x.dtype == np.float32 else np.float64
             self.build(x.shape[1], dtype=dtype)
 
@@ -270,6 +337,11 @@ def _seed_sequence(random_state, rng):
     digest = hashlib.sha256(key.tobytes() + np.array([pos, has_gauss], np.int64).tobytes()
                             + np.float64(gauss).tobytes()).digest()
     return np.random.SeedSequence(np.frombuffer(digest, np.uint32))  # 624 words, hashed: fast
+def _width(n_in):
+    """An input width as an int, or a tuple of ints for a layer with several inputs."""
+    if isinstance(n_in, (tuple, list)):
+        return tuple(int(w) for w in n_in)
+    return int(n_in)
 
 
 def _positive_int(value, what):
