@@ -525,3 +525,67 @@ def test_nnlite_export_without_the_extra_says_what_to_install(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert err.startswith("nnlite: error: nnlite export needs the onnx package")
     assert 'pip install "nnlite[onnx]"' in err and not (tmp_path / "m.onnx").exists()
+
+
+# ----- graphs -------------------------------------------------------------------------------------
+def residual_graph():
+    x = nnlite.Input(4)
+    h = ReLU()(Dense(8)(x))
+    block = Dense(8)(Dropout(0.2)(ReLU()(Dense(8)(LayerNorm()(h)))))
+    h = nnlite.Add()([h, block])
+    return nnlite.Graph(x, Softmax()(Dense(3)(h)))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_residual_graph_matches(dtype, tmp_path):
+    net = residual_graph()
+    net.build(dtype=dtype, random_state=0)
+    proto = check_file(to_onnx(net), tmp_path)
+    assert [i.name for i in proto.graph.input] == ["X"]
+    sess = session(proto)
+    for X in inputs(4, dtype).values():
+        (got,) = sess.run(None, {"X": X})
+        assert_close(got, net.predict(X), dtype)
+
+
+def two_input_graph():
+    """Two inputs, a layer shared by both, Concatenate and Multiply, an Embedding branch."""
+    numbers, codes, other = nnlite.Input(3, "numbers"), nnlite.Input(2, "codes"), \
+        nnlite.Input(3, "other")
+    shared = Dense(4)
+    a, b = Tanh()(shared(numbers)), Tanh()(shared(other))
+    embedded = Dense(4)(Embedding(6, 2)(codes))
+    merged = nnlite.Concatenate()([nnlite.Multiply()([a, b, embedded]), a])
+    return nnlite.Graph([numbers, codes, other], Dense(2)(merged)), shared
+
+
+def test_a_graph_with_several_inputs_and_a_shared_layer_matches(tmp_path):
+    net, shared = two_input_graph()
+    net.build(random_state=0)
+    proto = check_file(to_onnx(net), tmp_path)
+    assert [i.name for i in proto.graph.input] == ["numbers", "codes", "other"]
+    # the shared layer's weights are stored once
+    W = shared.params["W"]
+    stored = [t for t in proto.graph.initializer
+              if t.dims == list(W.shape) and np.array_equal(onnx.numpy_helper.to_array(t), W)]
+    assert len(stored) == 1
+    rng = np.random.RandomState(0)
+    for n in (1, 7, 3000):
+        feeds = {"numbers": rng.normal(size=(n, 3)), "codes": rng.randint(0, 6, (n, 2)) * 1.0,
+                 "other": rng.normal(scale=100.0, size=(n, 3))}
+        (got,) = session(proto).run(None, feeds)
+        expected = net.predict([feeds["numbers"], feeds["codes"], feeds["other"]])
+        assert_close(got, expected, np.float64)
+    renamed = to_onnx(net, input_name=["a", "b", "c"], output_names="y")
+    assert [i.name for i in renamed.graph.input] == ["a", "b", "c"]
+    with pytest.raises(ValueError, match=r"3 input\(s\) \(numbers, codes, other\)"):
+        to_onnx(net, input_name="X")
+
+
+def test_a_graph_inside_a_sequential_exports():
+    x = nnlite.Input(3)
+    inner = nnlite.Graph(x, nnlite.Add()([x, Tanh()(Dense(3)(x))]))
+    net = Sequential([Dense(3), inner, Dense(2)], n_in=5, random_state=0)
+    X = np.random.RandomState(0).normal(size=(20, 5))
+    (got,) = session(to_onnx(net)).run(None, {"X": X})
+    assert_close(got, net.predict(X), np.float64)

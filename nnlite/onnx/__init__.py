@@ -11,11 +11,13 @@ package (and onnxruntime to run the result); ``import nnlite`` never imports it.
     The exporters of Dense, the basic activations and Sequential.
 ``_more_layers``
     Dropout, LayerNorm, BatchNorm, Embedding and the smooth activations.
+``_graph``
+    Graph and the merge layers Add, Multiply, Concatenate.
 ``_export``
     :func:`to_onnx`, the presets' outputs, :func:`default_opset`.
 """
 
-from . import _layers, _more_layers  # noqa: F401  (register the built-in exporters)
+from . import _graph, _layers, _more_layers  # noqa: F401  (register the built-in exporters)
 from ._export import MIN_OPSET, default_opset, to_onnx
 from ._registry import ExportContext, UnsupportedLayerError, register_exporter
 

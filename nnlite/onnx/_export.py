@@ -85,19 +85,26 @@ def _check_opset(opset):
     return int(opset)
 
 
-def _check_names(input_name, output_names, n_outputs, defaults):
-    names = list(defaults) if output_names is None else (
-        [output_names] if isinstance(output_names, str) else list(output_names))
-    if len(names) != n_outputs:
-        raise ValueError(f"to_onnx: this model has {n_outputs} output(s) "
-                         f"({', '.join(defaults)}); got output_names={output_names!r}.")
-    for what, name in [("input_name", input_name)] + [("output_names", n) for n in names]:
+def _name_list(given, defaults, what):
+    names = list(defaults) if given is None else (
+        [given] if isinstance(given, str) else list(given))
+    if len(names) != len(defaults):
+        raise ValueError(f"to_onnx: this model has {len(defaults)} {what}(s) "
+                         f"({', '.join(defaults)}); got {what}_name(s)={given!r}.")
+    for name in names:
         if not isinstance(name, str) or not name:
-            raise ValueError(f"to_onnx: {what} must hold non-empty strings; got {name!r}.")
-    if len({input_name, *names}) != n_outputs + 1:
-        raise ValueError(f"to_onnx: the input and output names must be distinct; got "
-                         f"input_name={input_name!r}, output_names={names!r}.")
+            raise ValueError(f"to_onnx: {what} names must be non-empty strings; got {name!r}.")
     return names
+
+
+def _check_names(input_name, output_names, input_defaults, output_defaults):
+    """``(input names, output names)``: one per input and output, all distinct."""
+    inputs = _name_list(input_name, input_defaults, "input")
+    outputs = _name_list(output_names, output_defaults, "output")
+    if len({*inputs, *outputs}) != len(inputs) + len(outputs):
+        raise ValueError(f"to_onnx: the input and output names must be distinct; got "
+                         f"input_name={input_name!r}, output_names={outputs!r}.")
+    return inputs, outputs
 
 
 def _parts(model):
@@ -164,13 +171,13 @@ def _classifier_head(ctx, est, p):
     return ctx.node("Gather", [table, index], "label"), p, (elem, ["N"]), ["N", n_out]
 
 
-def to_onnx(model, path=None, *, dtype=None, opset: int | None = None, input_name: str = "X",
+def to_onnx(model, path=None, *, dtype=None, opset: int | None = None, input_name=None,
             output_names=None, doc_string: str | None = None) -> onnx.ModelProto:
     """Export a fitted model as an ONNX graph (and optionally write it to ``path``).
 
     Parameters
     ----------
-    model : Sequential, Layer, MLPClassifier, MLPRegressor or ScaledModel
+    model : Sequential, Graph, Layer, MLPClassifier, MLPRegressor or ScaledModel
         Built (network) or fitted (preset).  Every layer needs a registered
         exporter (see :func:`register_exporter`); the built-in ones have one.
     path : str or os.PathLike, optional
@@ -182,8 +189,11 @@ def to_onnx(model, path=None, *, dtype=None, opset: int | None = None, input_nam
     opset : int, optional
         ONNX operator set version, from :data:`MIN_OPSET` to the newest the
         installed onnx knows; default :func:`default_opset`.
-    input_name : str, default="X"
-        Name of the input, of shape ``(N, n_features)`` with a dynamic ``N``.
+    input_name : str or list of str, optional
+        Name of the input, of shape ``(N, n_features)`` with a dynamic ``N``
+        (default ``"X"``); for a :class:`~nnlite.Graph` with several inputs, one
+        name per input (default: the names of its ``Input`` nodes, else
+        ``input_0``, ``input_1``...).
     output_names : str or list of str, optional
         Names of the outputs: ``["label", "probabilities"]`` for a classifier
         (the labels :meth:`predict` and the probabilities ``predict_proba``
@@ -225,9 +235,12 @@ def to_onnx(model, path=None, *, dtype=None, opset: int | None = None, input_nam
     classifier = preset is not None and preset._estimator_type == "classifier"
     defaults = (["label", "probabilities"] if classifier else
                 ["variable"] if preset is not None else ["output"])
-    names_out = _check_names(input_name, output_names, len(defaults), defaults)
-    ctx._names.update([input_name, *names_out])
-    x = input_name
+    widths = [net.n_in] if getattr(net, "n_inputs", 1) == 1 else list(net.n_in)
+    names_in, names_out = _check_names(
+        input_name, output_names,
+        ["X"] if len(widths) == 1 else net._input_names(), defaults)
+    ctx._names.update([*names_in, *names_out])
+    x = names_in[0] if len(widths) == 1 else names_in
     if scaler is not None:  # (X - mean) / scale, as ScaledModel.transform computes it
         x = ctx.node("Sub", [x, ctx.constant(scaler.mean, "mean")], "centred")
         x = ctx.node("Div", [x, ctx.constant(scaler.scale, "scale")], "scaled")
@@ -246,10 +259,10 @@ def to_onnx(model, path=None, *, dtype=None, opset: int | None = None, input_nam
     for (tensor, elem_type, shape), name in zip(outputs, names_out):
         ctx.nodes.append(helper.make_node("Identity", [tensor], [name], name=f"{name}_out"))
         value_infos.append(helper.make_tensor_value_info(name, elem_type, shape))
-    n_in = net.n_in
     graph = helper.make_graph(
         ctx.nodes, f"nnlite_{type(model).__name__}",
-        [helper.make_tensor_value_info(input_name, elem, ["N", n_in])], value_infos,
+        [helper.make_tensor_value_info(name, elem, ["N", width])
+         for name, width in zip(names_in, widths)], value_infos,
         initializer=ctx.initializers)
     proto = _model(graph, ctx.opset)
     proto.producer_version = __version__

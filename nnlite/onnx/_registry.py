@@ -106,6 +106,7 @@ class ExportContext:
         self.nodes = []
         self.initializers = []
         self._names = set()
+        self._constants = {}
 
     def fresh(self, hint: str) -> str:
         """A tensor name not used yet, built from ``hint``."""
@@ -116,7 +117,15 @@ class ExportContext:
         return name
 
     def constant(self, value, hint: str = "const") -> str:
-        """Add ``value`` as an initializer (floats cast to :attr:`dtype`); returns its name."""
+        """Add ``value`` as an initializer (floats cast to :attr:`dtype`); returns its name.
+
+        The same array object (a layer's parameter, for a layer used at several
+        nodes of a graph) is added once.
+        """
+        known = self._constants.get(id(value))
+        if known is not None and known[0] is value:
+            return known[1]
+        original = value
         value = np.asarray(value)
         if value.dtype.kind == "f":
             value = value.astype(self.dtype)
@@ -124,6 +133,8 @@ class ExportContext:
             value = np.array([str(v) for v in value.ravel()], dtype=object).reshape(value.shape)
         name = self.fresh(hint)
         self.initializers.append(numpy_helper.from_array(value, name))
+        if isinstance(original, np.ndarray):
+            self._constants[id(original)] = (original, name)  # kept alive: its id stays unique
         return name
 
     def node(self, op: str, inputs, hint: str | None = None, n_outputs: int = 1, **attrs):
