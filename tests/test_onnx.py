@@ -209,6 +209,17 @@ def test_gelu_matches(dtype):
         np.testing.assert_allclose(got[keep], expected[keep], rtol=1e-12, atol=0)
 
 
+BUILTIN_LAYERS = [obj for obj in (getattr(nnlite, name) for name in nnlite.__all__)
+                  if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer]
+
+
+@pytest.mark.parametrize("cls", BUILTIN_LAYERS, ids=lambda c: c.__name__)
+def test_every_public_layer_class_has_an_exporter(cls):
+    from nnlite.onnx._registry import _EXPORTERS
+
+    assert cls in _EXPORTERS, f"nnlite.{cls.__name__} has no ONNX exporter"
+
+
 def test_batch_dimension_is_dynamic_and_widths_fixed():
     net = Sequential([Dense(3), Tanh()], n_in=2, random_state=0)
     dims = to_onnx(net).graph.input[0].type.tensor_type.shape.dim
