@@ -5,11 +5,14 @@ Run from the repository root::
     python benchmarks/bench.py --quick          # under two minutes
     python benchmarks/bench.py                  # the full run, under fifteen
     python benchmarks/bench.py --json out.json  # also write every measurement
+    python benchmarks/bench.py --threads stock  # every library on its default threads
 
 Every case runs its contenders interleaved (nnlite, scikit-learn, PyTorch,
 nnlite, ...) in this one process, with the BLAS thread count of every library
-pinned (``--threads``, default 1) and reported.  Per case and contender the
-table gives the median time, the median of the paired ratios nnlite / peer,
+pinned (``--threads``, default 1) and reported; ``--threads stock`` pins nothing
+and measures the libraries as users run them (scikit-learn and PyTorch on their
+default threads, nnlite with its default ``set_blas_threads("auto")``).  Per case
+and contender the table gives the median time, the median of the paired ratios nnlite / peer,
 samples per second, achieved GFLOP/s and its share of the matrix-product rate
 measured at the start of the same run, the final training loss and a score on
 held-out data (so that speed is never bought with a worse model), and the peak
@@ -294,23 +297,42 @@ HEADER = ("| case | contender | median s | nnlite/this | samples/s | GFLOP/s | %
 # the cases
 
 
+def scorer(kind, Xt, yt, dtype):
+    """``score((model, loss)) -> {"loss", "score"}`` on the held-out data."""
+    def score(model_loss):
+        model, loss = model_loss
+        if torch is not None and isinstance(model, torch.nn.Module):
+            return {"loss": float(loss), "score": torch_score(kind, model, Xt, yt)}
+        if isinstance(model, (nnlite.Sequential, nnlite.Graph)):
+            p = model.predict(Xt.astype(dtype))
+            s = (float(np.mean(p.argmax(1) == yt)) if kind == "clf"
+                 else r2(yt, p.ravel()))
+            return {"loss": float(loss), "score": s}
+        return {"loss": float(loss), "score": float(model.score(Xt.astype(dtype), yt))}
+    return score
+
+
+def partial_fit_contenders(hidden, data, n_blocks, block=200):
+    """One ``partial_fit`` call per block of ``block`` rows, as streaming code runs it."""
+    X, y, Xt, yt = data
+    classes = np.unique(y)
+
+    def loop(cls):
+        def run():
+            m = cls(hidden_layer_sizes=hidden, random_state=0)
+            for start in range(0, n_blocks * block, block):
+                m.partial_fit(X[start:start + block], y[start:start + block], classes=classes)
+            return m, m.loss_
+        return run
+    score = scorer("clf", Xt, yt, "float64")
+    return {"nnlite": {"run": loop(nnlite.MLPClassifier), "dtype": "float64", "score": score},
+            "sklearn": {"run": loop(SkClassifier), "dtype": "float64", "score": score}}
+
+
 def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batch_size=200,
                    torch_ok=True, custom=False, **kw):
     X, y, Xt, yt = data
     out = {}
-
-    def scorer(kind_, Xt_, yt_, dtype):
-        def score(model_loss):
-            model, loss = model_loss
-            if torch is not None and isinstance(model, torch.nn.Module):
-                return {"loss": float(loss), "score": torch_score(kind_, model, Xt_, yt_)}
-            if isinstance(model, (nnlite.Sequential, nnlite.Graph)):
-                p = model.predict(Xt_.astype(dtype))
-                s = (float(np.mean(p.argmax(1) == yt_)) if kind_ == "clf"
-                     else r2(yt_, p.ravel()))
-                return {"loss": float(loss), "score": s}
-            return {"loss": float(loss), "score": float(model.score(Xt_.astype(dtype), yt_))}
-        return score
 
     skw = dict(kw)
     if solver != "lbfgs":
@@ -350,12 +372,22 @@ def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batc
     return out
 
 
+def threads_arg(text):
+    if text == "stock":
+        return text
+    if text.isdigit() and int(text) >= 1:
+        return int(text)
+    raise argparse.ArgumentTypeError(f"expected an int >= 1 or 'stock'; got {text!r}")
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats and epochs (< 2 min)")
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads for every library")
+    ap.add_argument("--threads", type=threads_arg, default=1,
+                    help="BLAS threads for every library (default 1), or 'stock': every "
+                         "library on its own default, as users run them")
     ap.add_argument("--repeats", type=int, default=None)
-    ap.add_argument("--cases", default="a,b,c,d,e,r,p,t,sweep")
+    ap.add_argument("--cases", default="a,b,c,d,e,r,i,p,t,sweep")
     ap.add_argument("--json", default=None, help="write all measurements to this file")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
     args = ap.parse_args(argv)
@@ -366,10 +398,14 @@ def main(argv=None):
     cases = set(args.cases.split(","))
     memory = not args.no_memory
 
-    limits = threadpool_limits(args.threads)
-    if torch is not None:
+    stock = args.threads == "stock"
+    # stock: scikit-learn and PyTorch on the thread counts they start with, nnlite with its
+    # default choice ("auto": one thread for small products, BLAS's own setting otherwise)
+    nn_threads = "auto" if stock else args.threads
+    limits = None if stock else threadpool_limits(args.threads)
+    if torch is not None and not stock:
         torch.set_num_threads(args.threads)
-    nnlite.set_blas_threads(args.threads)
+    nnlite.set_blas_threads(nn_threads)
     rates = {"float64": matmul_rate(np.float64), "float32": matmul_rate(np.float32)}
 
     env = {
@@ -383,11 +419,15 @@ def main(argv=None):
         "load_average": os.getloadavg(),
         "nnlite_compiled_kernels": nnlite.show_config(print_out=False)["compiled_kernels"],
     }
+    pinned = ("every library on its default threads (nnlite: set_blas_threads('auto'))"
+              if stock else f"BLAS threads pinned to {args.threads}")
     print(f"# nnlite benchmark ({'quick' if quick else 'full'}), {repeats} interleaved repeats, "
-          f"BLAS threads pinned to {args.threads}")
+          f"{pinned}")
     for d in env["blas"]:
         print(f"#   {d['internal_api']} {d['version']} threads={d['num_threads']}")
-    print(f"# torch: {env['torch']}; load average at start: {env['load_average']}")
+    torch_threads = None if torch is None else torch.get_num_threads()
+    print(f"# torch: {env['torch']} threads={torch_threads}; load average at start: "
+          f"{env['load_average']}")
     in_use = "in use" if env["nnlite_compiled_kernels"] else "NOT in use"
     print(f"# nnlite compiled kernels: {in_use}")
     print(f"# matmul 1024^3 rate at the start: float64 {rates['float64']:.1f} GFLOP/s, "
@@ -433,6 +473,13 @@ def main(argv=None):
         c = fit_contenders("reg", (100,), "adam", data, ep)
         emit(run_case(f"(r) regression adam (100,) {ep} ep", c, repeats,
                       train_flops([50, 100, 1], 20000 * ep), 20000 * ep, rates, memory))
+    if "i" in cases:
+        n_blocks = 20 if quick else 100
+        for hidden in ((100,), (256, 256)):
+            c = partial_fit_contenders(hidden, cls_data, n_blocks)
+            sizes = [50, *hidden, 10]
+            emit(run_case(f"(i) partial_fit {n_blocks} x 200 rows {hidden}", c, repeats,
+                          train_flops(sizes, n_blocks * 200), n_blocks * 200, rates, memory))
     if "p" in cases:
         X, y, _, _ = cls_data
         n_rows = 100_000
@@ -490,7 +537,7 @@ def main(argv=None):
             emit(run_case(f"(t) threads: BLAS at {cores}, 10k (100,) {ep_t} ep", c, repeats,
                           train_flops([50, 100, 10], 10000 * ep_t), 10000 * ep_t, rates,
                           False))
-        nnlite.set_blas_threads(args.threads)
+        nnlite.set_blas_threads(nn_threads)
     if "sweep" in cases:
         sweep_n = [5000, 20000] if quick else [5000, 10000, 20000, 40000, 80000]
         sweep_w = [64, 256] if quick else [64, 128, 256, 512, 1024]
@@ -509,7 +556,8 @@ def main(argv=None):
                           train_flops([50, w, w, 10], n_w * ep_s), n_w * ep_s, rates, False))
     elapsed = time.perf_counter() - t0
     print(f"# total {elapsed:.0f} s; load average at end: {os.getloadavg()}")
-    limits.restore_original_limits()
+    if limits is not None:
+        limits.restore_original_limits()
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"env": env, "elapsed_s": elapsed, "rows": rows}, fh, indent=1)

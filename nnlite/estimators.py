@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 from scipy import sparse
 
-from . import _accel, _checks, _estimator_state, _given_state, _repr, exceptions
+from . import _accel, _checks, _estimator_state, _given_state, _repr, _snapshot, exceptions
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
@@ -26,7 +26,7 @@ from ._sklearn_optimizer import SklearnOptimizerView
 from ._sklearn_optimizer import is_stochastic as _is_stochastic
 from ._split import validation_split
 from .callbacks import Callback
-from .init import GlorotUniform, check_random_state
+from .init import GlorotUniform, _fresh_random_state
 from .layers import (
     ELU,
     GELU,
@@ -231,9 +231,13 @@ class _BaseMLP:
     # ----- scikit-learn estimator protocol -------------------------------------------------
     @classmethod
     def _get_param_names(cls):
-        sig = inspect.signature(cls.__init__)
-        return sorted(p.name for p in sig.parameters.values()
-                      if p.name != "self" and p.kind != p.VAR_KEYWORD)
+        names = cls.__dict__.get("_param_names")  # fit reads them on every call: once per class
+        if names is None:
+            sig = inspect.signature(cls.__init__)
+            names = cls._param_names = tuple(sorted(
+                p.name for p in sig.parameters.values()
+                if p.name != "self" and p.kind != p.VAR_KEYWORD))
+        return list(names)
 
     def get_params(self, deep=True):
         """Hyperparameters as a dict (``deep`` is accepted for compatibility)."""
@@ -361,12 +365,11 @@ class _BaseMLP:
 
     def _transaction(self, action):
         """Run ``action``; if it raises, put the estimator back exactly as it was."""
-        saved = copy.deepcopy(self.__dict__)
+        saved = _snapshot.Snapshot(self)  # not a deep copy: see _snapshot
         try:
             return action()
         except BaseException:
-            self.__dict__.clear()
-            self.__dict__.update(saved)
+            saved.restore()
             raise
 
     def _fit(self, X, y, sample_weight, incremental):
@@ -383,7 +386,7 @@ class _BaseMLP:
         sample_weight = _checks.check_sample_weight(sample_weight, X.shape[0], X.dtype)
         if y.ndim == 1:
             y = y.reshape(-1, 1)
-        rng = check_random_state(self.random_state)
+        rng = _fresh_random_state(self.random_state, self)  # RandomState(seed), cheaper
         if first_pass:
             self._initialize(X, y, hidden, rng)
         elif given:
@@ -495,15 +498,18 @@ class _BaseMLP:
                 exceptions.warn(UserWarning, "Got `batch_size` less than 1 or larger than "
                                 "sample size. It is going to be clipped", stacklevel=4)
             batch_size = int(np.clip(self.batch_size, 1, n_train))
-        history = self._history
-        TrainingRun(self.network_, X_train, y_train, self._loss(), self._optimizer.core,
-                    alpha=self.alpha, batch_size=batch_size, epochs=self.max_iter,
-                    shuffle=self.shuffle, random_state=rng, sample_weight=sw_train,
-                    tol=self.tol, n_iter_no_change=self.n_iter_no_change,
-                    validation_data=validation,
+        history, loss = self._history, self._loss()
+        # X, y and the weights were validated above, once (checked=True), and the
+        # transaction holds the copy of the parameters a failed call puts back
+        TrainingRun(self.network_, X_train, loss.prepare_target(y_train, self.network_.n_out),
+                    loss, self._optimizer.core, alpha=float(self.alpha), batch_size=batch_size,
+                    epochs=self.max_iter, shuffle=self.shuffle, random_state=rng,
+                    sample_weight=sw_train, tol=float(self.tol),
+                    n_iter_no_change=self.n_iter_no_change, validation_data=validation,
                     score=score if validation is not None else None, history=history,
                     incremental=incremental, verbose=bool(self.verbose),
-                    callbacks=self.callbacks, estimator=self).execute()
+                    callbacks=self.callbacks, estimator=self, checked=True,
+                    restore_on_failure=False).execute()
         self.n_iter_ = history.n_iter
         self.t_ = history.t
         self.loss_ = history.loss

@@ -9,6 +9,7 @@ same seed start from the same values (as scikit-learn does).
 from __future__ import annotations
 
 import numbers
+import weakref
 
 import numpy as np
 
@@ -37,6 +38,28 @@ def check_random_state(seed) -> np.random.RandomState:
     raise ValueError(
         f"random_state must be None, an int or a numpy.random.RandomState; got {seed!r}."
     )
+
+
+_REUSED = weakref.WeakKeyDictionary()
+
+
+def _fresh_random_state(seed, owner) -> np.random.RandomState:
+    """``check_random_state(seed)`` for one fit call of ``owner``, cheaper for an int seed.
+
+    ``RandomState(seed)`` first seeds itself from the operating system and then
+    from ``seed``: about 90 microseconds, as much as a small minibatch step, paid
+    again by every ``partial_fit`` call.  Reseeding the RandomState ``owner``'s
+    previous call used gives the same state in about 2 microseconds.  The object
+    must not outlive the call: a fit keeps no reference to it.
+    """
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        return check_random_state(seed)
+    rng = _REUSED.get(owner)
+    if rng is None:
+        rng = _REUSED[owner] = np.random.RandomState(seed)
+    else:
+        rng.seed(seed)
+    return rng
 
 
 class GlorotUniform:

@@ -190,11 +190,21 @@ class TrainingRun:
                  shuffle=True, random_state=None, sample_weight=None, tol=None,
                  n_iter_no_change=10, validation_data=None, score=None, history=None,
                  incremental=False, verbose=False, callback=None, callbacks=None,
-                 estimator=None):
-        (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change, validation_data,
-         callbacks) = _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight,
-                                        batch_size, epochs, tol, n_iter_no_change,
-                                        validation_data, score, callback, callbacks, incremental)
+                 estimator=None, checked=False, restore_on_failure=True):
+        # The presets validate each block of data themselves (``checked=True``, with y
+        # already in the loss's format), so that partial_fit checks a block once; they
+        # also keep their own copy of the parameters for a failed call
+        # (``restore_on_failure=False`` skips the run's).
+        if checked:
+            if callable(getattr(loss, "_fit_class_weight", None)):  # 'balanced': whole y
+                loss._fit_class_weight(y, sample_weight)
+            callbacks = _check_callbacks(callbacks)
+        else:
+            (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change,
+             validation_data, callbacks) = _check_train_args(
+                net, X, y, loss, optimizer, alpha, sample_weight, batch_size, epochs, tol,
+                n_iter_no_change, validation_data, score, callback, callbacks, incremental)
+        self.restore_on_failure = restore_on_failure
         self.net, self.X, self.y, self.loss, self.optimizer = net, X, y, loss, optimizer
         self.alpha, self.batch_size, self.epochs, self.shuffle = alpha, batch_size, epochs, shuffle
         self.sample_weight, self.tol, self.n_iter_no_change = sample_weight, tol, n_iter_no_change
@@ -229,8 +239,9 @@ class TrainingRun:
             self.y = self.y.astype(net.dtype, copy=False)
         if self.sample_weight is not None:
             self.sample_weight = self.sample_weight.astype(net.dtype, copy=False)
-        start = net.theta.copy()  # a failed run puts these back
-        start_state = net.state_vector.copy()
+        restore = self.restore_on_failure
+        start = net.theta.copy() if restore else None  # a failed run puts these back
+        start_state = net.state_vector.copy() if restore else None
         net.stop_training = False
         try:
             for cb in self.callbacks:
@@ -248,8 +259,9 @@ class TrainingRun:
                         cb.on_train_end(net, history)
             _check_finite(net, history, self.restored)
         except BaseException:
-            net.set_theta(start)
-            net.state_vector[...] = start_state
+            if restore:
+                net.set_theta(start)
+                net.state_vector[...] = start_state
             raise
         finally:
             net.__dict__.pop("stop_training", None)
@@ -309,7 +321,7 @@ class TrainingRun:
 
 
 def _check_finite(net, history, restored):
-    if not np.isfinite(net.theta).all():
+    if not _validation._all_finite(net.theta):  # one sum, no temporary
         raise ValueError(
             "Solver produced non-finite parameter weights. The input data may"
             " contain large values and need to be preprocessed."
@@ -360,19 +372,22 @@ def _check_train_args(net, X, y, loss, optimizer, alpha, sample_weight, batch_si
     for name, f in (("score", score), ("callback", callback)):
         if f is not None and not callable(f):
             raise TypeError(f"train: {name} must be callable or None; got {f!r}.")
+    return (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change,
+            validation_data, _check_callbacks(callbacks))
+
+
+def _check_callbacks(callbacks):
+    """``callbacks`` as a new list of Callback objects (None: none)."""
     if callbacks is None:
-        callbacks = []
-    elif isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
         raise TypeError("train: callbacks must be a list of nnlite Callback objects; got "
                         f"{type(callbacks).__name__}.")
-    else:
-        for i, cb in enumerate(callbacks):
-            if not isinstance(cb, Callback):
-                raise TypeError(f"train: callbacks[{i}] must be an nnlite Callback (see "
-                                f"nnlite.callbacks); got {type(cb).__name__}.")
-        callbacks = list(callbacks)
-    return (X, y, sample_weight, alpha, batch_size, epochs, tol, n_iter_no_change,
-            validation_data, callbacks)
+    for i, cb in enumerate(callbacks):
+        if not isinstance(cb, Callback):
+            raise TypeError(f"train: callbacks[{i}] must be an nnlite Callback (see "
+                            f"nnlite.callbacks); got {type(cb).__name__}.")
+    return list(callbacks)
 
 
 def _train_stochastic(run):
