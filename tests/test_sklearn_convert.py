@@ -285,3 +285,20 @@ def test_import_nnlite_does_not_import_sklearn():
                           timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "False"
+
+
+class _FailAfterAnEpoch(nnlite.Callback):
+    def on_epoch_end(self, model, history):
+        raise RuntimeError("stopped by the test after the weights moved")
+
+
+def test_a_failed_partial_fit_after_conversion_leaves_the_model_continuing_alike():
+    theirs = quietly(make("sklearn", "multiclass", "adam").fit, X, TARGETS["multiclass"][1])
+    ours = nnlite.from_sklearn(theirs)
+    ours.set_params(callbacks=[_FailAfterAnEpoch()])
+    with pytest.raises(RuntimeError, match="stopped by the test"):
+        ours.partial_fit(X[:30], TARGETS["multiclass"][1][:30])  # fails after one epoch
+    ours.set_params(callbacks=None)
+    partial_fits(theirs, "multiclass")
+    partial_fits(ours, "multiclass")  # weights, Adam's state and counters were put back
+    assert_equal_models(ours, theirs)
