@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import io
 import json
 import os
 import platform
@@ -354,6 +355,18 @@ def fit_contenders(kind, hidden, solver, data, epochs, dtypes=("float64",), batc
         out[f"sklearn{tag}"] = {"run": sk_run, "dtype": dt, "score": scorer(kind, Xt, yt, dt),
                                 "ref": f"nnlite{tag}"}
     if custom:
+        # the preset with a ProgressBar and an EarlyStopping that never fires; its ratio is
+        # against the preset without callbacks (target: within 5%)
+        def nn_callbacks_run():
+            from nnlite.callbacks import EarlyStopping, ProgressBar
+            hooks = [ProgressBar(stream=io.StringIO()),
+                     EarlyStopping(monitor="loss", patience=10 * epochs)]
+            m = nn_model(kind, hidden, solver, "float64", epochs, callbacks=hooks,
+                         **skw).fit(X, y)
+            return m, m.loss_
+        out["nnlite + callbacks"] = {"run": nn_callbacks_run, "dtype": "float64",
+                                     "score": scorer(kind, Xt, yt, "float64"),
+                                     "ref": "nnlite"}
         fit = nn_custom_adam(hidden, epochs, batch_size)
         out["nnlite core API"] = {"run": lambda: fit(X, y), "dtype": "float64",
                                   "score": scorer(kind, Xt, yt, "float64")}

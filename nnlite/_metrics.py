@@ -33,7 +33,12 @@ def r2(y_true, y_pred, sample_weight=None) -> float:
     numerator = np.sum(weight * (y_true - y_pred) ** 2, axis=0)
     mean = np.average(y_true, axis=0, weights=sample_weight)
     denominator = np.sum(weight * (y_true - mean) ** 2, axis=0)
-    scores = np.ones(y_true.shape[1], dtype=numerator.dtype)
+    return r2_from_sums(numerator, denominator)
+
+
+def r2_from_sums(numerator, denominator) -> float:
+    """R^2 from the per-output residual and total sums of squares (used on dask arrays too)."""
+    scores = np.ones(numerator.shape[0], dtype=numerator.dtype)
     valid = (denominator != 0) & (numerator != 0)
     scores[valid] = 1 - numerator[valid] / denominator[valid]
     scores[(numerator != 0) & (denominator == 0)] = 0.0

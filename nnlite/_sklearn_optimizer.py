@@ -35,8 +35,10 @@ class SklearnOptimizerView:
         The optimizer the training loop steps.
     learning_rate : float
         The current step size: SGD's rate after its schedule, Adam's last
-        bias-corrected ``lr_t`` (its initial rate before the first step).
-        Setting it changes SGD's next steps; Adam recomputes it every step.
+        bias-corrected ``lr_t`` (its initial rate before the first step); for
+        nnlite's other solvers ('rmsprop', 'adamw', 'nadam', an instance), the
+        scheduled base rate ``base_lr``.  Setting it changes SGD's next steps
+        (and the others'); Adam recomputes it every step.
     learning_rate_init : float
         The initial step size.
     lr_schedule : str
@@ -52,11 +54,16 @@ class SklearnOptimizerView:
     def __getattr__(self, name):
         if name == "core":  # not set yet (while unpickling): no recursion
             raise AttributeError(name)
-        return getattr(self.core, self._NAMES.get(name, name))
+        core = self.core
+        if name == "learning_rate" and not hasattr(core, "lr"):
+            return core.base_lr  # nnlite's other solvers: their current (scheduled) rate
+        return getattr(core, self._NAMES.get(name, name))
 
     def __setattr__(self, name, value):
         if name == "learning_rate_init" or name == "learning_rate":
             value = float(value)
+        if name == "learning_rate" and not hasattr(self.core, "lr"):
+            name = "base_lr"
         setattr(self.core, self._NAMES.get(name, name), value)
 
     def __repr__(self):

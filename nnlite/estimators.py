@@ -17,7 +17,16 @@ import numbers
 import numpy as np
 from scipy import sparse
 
-from . import _accel, _checks, _estimator_state, _given_state, _repr, _snapshot, exceptions
+from . import (
+    _accel,
+    _backends,
+    _checks,
+    _estimator_state,
+    _given_state,
+    _repr,
+    _snapshot,
+    exceptions,
+)
 from . import io as nnlite_io
 from ._labels import LabelEncoding, type_of_target, unique_labels
 from ._metrics import accuracy, r2
@@ -340,6 +349,10 @@ class _BaseMLP:
         -------
         self
         """
+        if _backends.any_dask(X, y, sample_weight):  # on a cluster: see nnlite.dask
+            from .dask import _presets
+
+            return self._transaction(lambda: _presets.fit(self, X, y, sample_weight))
         return self._transaction(lambda: self._fit(X, y, sample_weight, incremental=False))
 
     def _validate_params(self):
@@ -572,6 +585,10 @@ class _BaseMLP:
 
     def score(self, X, y, sample_weight=None):
         """Accuracy (classifier) or R^2 (regressor) of ``predict(X)`` against ``y``."""
+        if _backends.is_dask(X):
+            from .dask import _presets
+
+            return _presets.score(self, X, y, sample_weight)
         return self._score_function(y, self.predict(X), sample_weight)
 
     def __getstate__(self):
@@ -844,6 +861,10 @@ class MLPClassifier(_BaseMLP):
 
     def predict(self, X):
         """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) for multilabel)."""
+        if _backends.is_dask(X):  # lazy: one task per block
+            from .dask import _presets
+
+            return _presets.predict(self, X, "predict")
         output = self._forward(X)
         return self._labels.inverse_transform(output)
 
@@ -853,6 +874,10 @@ class MLPClassifier(_BaseMLP):
         Binary problems give two columns ``[1 - p, p]``; multilabel problems give
         one independent probability per label.
         """
+        if _backends.is_dask(X):  # lazy: one task per block
+            from .dask import _presets
+
+            return _presets.predict(self, X, "predict_proba")
         p = self._forward(X)
         if p.shape[1] == 1:
             p = p.ravel()
@@ -861,6 +886,10 @@ class MLPClassifier(_BaseMLP):
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba` (``-inf`` where a probability is 0)."""
+        if _backends.is_dask(X):  # lazy: one task per block
+            from .dask import _presets
+
+            return _presets.predict(self, X, "predict_log_proba")
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))
 
@@ -946,6 +975,10 @@ class MLPRegressor(_BaseMLP):
 
     def predict(self, X):
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
+        if _backends.is_dask(X):  # lazy: one task per block
+            from .dask import _presets
+
+            return _presets.predict(self, X, "predict")
         out = self._forward(X)
         return out.ravel() if out.shape[1] == 1 else out
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _threads, _validation, exceptions
+from . import _backends, _threads, _validation, exceptions
 from .callbacks import Callback, _FunctionCallback, get_learning_rate
 from .init import check_random_state
 
@@ -97,6 +97,7 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     X : ndarray or scipy.sparse matrix of shape (n_samples, n_features)
         For a :class:`~nnlite.Graph` with several inputs, a list or tuple of
         such arrays (one per input, in order, with the same number of rows).
+        A dask array trains out of core on its blocks (see :mod:`nnlite.dask`).
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Target in the loss's format (``loss.prepare_target`` is applied).
     loss : Loss
@@ -153,7 +154,16 @@ def train(net, X, y, loss, optimizer, *, alpha=0.0, batch_size=200, epochs=200,
     >>> h.loss_curve[-1] < h.loss_curve[0]
     True
     """
+    if _backends.any_dask(X, y, sample_weight):  # out of core: see nnlite.dask
+        from .dask import _train
 
+        return _train.train(net, X, y, loss, optimizer, alpha=alpha, batch_size=batch_size,
+                            epochs=epochs, shuffle=shuffle, random_state=random_state,
+                            sample_weight=sample_weight, tol=tol,
+                            n_iter_no_change=n_iter_no_change,
+                            validation_data=validation_data, score=score, history=history,
+                            incremental=incremental, verbose=verbose, callback=callback,
+                            callbacks=callbacks)
     run = TrainingRun(net, X, y, loss, optimizer, alpha=alpha, batch_size=batch_size,
                       epochs=epochs, shuffle=shuffle, random_state=random_state,
                       sample_weight=sample_weight, tol=tol, n_iter_no_change=n_iter_no_change,
@@ -579,6 +589,16 @@ def _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
         value, grad = net._loss_and_grad(X, y, loss, alpha, sample_weight, codes=codes)
         return value, grad.copy()  # scipy keeps it: never hand out the reused buffer
 
+    run_lbfgs(net, objective, optimizer, history)
+
+
+def run_lbfgs(net, objective, optimizer, history):
+    """Minimise ``objective(theta) -> (value, grad)`` from ``net.theta``; record the result.
+
+    Shared by the in-memory loop and :mod:`nnlite.dask`, whose objective sums
+    the blocks of a dask array.
+    """
+    theta = net.theta
     res = optimizer.minimize(objective, theta.astype(np.float64))
     theta[...] = res.x
     history.n_iter = min(int(res.nit), optimizer.maxiter)
@@ -592,4 +612,4 @@ def _lbfgs(net, X, y, loss, optimizer, history, alpha, sample_weight, verbose):
                      f"(max_iter={optimizer.maxiter}).")
         text += ("\nYou might also want to scale the data as shown in:\n"
                  "    https://scikit-learn.org/stable/modules/preprocessing.html")
-        exceptions.warn(exceptions.ConvergenceWarning, text, stacklevel=5)
+        exceptions.warn(exceptions.ConvergenceWarning, text, stacklevel=6)

@@ -89,13 +89,16 @@ def guide_pages() -> list[Path]:
     return sorted(p for p in DOCS.iterdir() if p.suffix in (".md", ".rst"))
 
 
-#: Pages that need an optional extra: skipped without it.
-_NEEDS = {"deployment.md": ("onnx", "onnxruntime", "sklearn")}
+#: Pages whose code needs an optional extra: skipped without it.
+_NEEDS = {"scale_out.md": ("dask", "distributed"),
+          "deployment.md": ("onnx", "onnxruntime", "sklearn")}
 
 
 @pytest.mark.parametrize("page", guide_pages(), ids=lambda p: p.name)
 def test_code_blocks_run(page, tmp_path, monkeypatch):
-    for module in _NEEDS.get(page.name, ()):
+#: Pages whose code needs an optional extra: skipped without it.
+_NEEDS = {"scale_out.md": ("dask", "distributed"),
+          "deployment.md": ("onnx", "onnxruntime", "sklearn")}
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # pages that write files write them here
     run_page(page)

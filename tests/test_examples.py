@@ -89,8 +89,9 @@ def quick_runs(tmp_path_factory):
         return {script: (out, proc) for script, out, proc in pool.map(one, EXAMPLES)}
 
 
-#: Examples that need an optional extra: they skip with a message without it.
-_NEEDS = {"plot_onnx_export.py": ("onnx", "onnxruntime")}
+#: Examples of an optional extra: without it they print why they are skipped.
+_NEEDS = {"plot_dask_lbfgs.py": ("dask", "distributed"),
+          "plot_onnx_export.py": ("onnx", "onnxruntime")}
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
@@ -169,3 +170,14 @@ def test_the_examples_page_names_every_script_and_figure():
         for figure in announced_figures(script):
             assert f"`{figure}`" in page, f"docs/examples.md does not name {figure}"
             assert (ROOT / "docs" / "images" / figure).exists(), f"docs/images/{figure} missing"
+
+
+def test_dask_example_is_skipped_with_a_message_without_dask(tmp_path):
+    script = ROOT / "examples" / "plot_dask_lbfgs.py"
+    code = ("import runpy, sys; sys.modules['dask'] = None; sys.modules['distributed'] = None; "
+            f"sys.argv = [{str(script)!r}] + sys.argv[1:]; "
+            f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    proc = run(script, tmp_path / "figures", "--quick", code=code)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and 'pip install "nnlite[dask]"' in proc.stderr
+    assert not list((tmp_path / "figures").glob("*.png"))

@@ -442,3 +442,12 @@ def test_bad_new_parameters():
             MLPClassifier(max_iter=2, **params).fit(X, Y3)
     with pytest.raises(ValueError, match="'loss' parameter"):
         MLPRegressor("pinball", max_iter=2).fit(X, YR)
+
+
+def test_optimizer_view_of_nnlite_solvers_reads_and_sets_the_base_rate():
+    for solver in ("rmsprop", "adamw", "nadam"):
+        clf = quiet_fit(MLPClassifier(hidden_layer_sizes=(4,), solver=solver, max_iter=2,
+                                      learning_rate_init=0.01, random_state=0), X, Y3)
+        assert clf._optimizer.learning_rate == 0.01 == clf._optimizer.learning_rate_init
+        clf._optimizer.learning_rate = 0.005
+        assert clf._optimizer.core.base_lr == 0.005

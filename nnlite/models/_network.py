@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from .. import _accel, _validation
+from .. import _accel, _backends, _validation
 from ..layers import Dense, Layer, ReLU
 from ..params import ParamBuffer, ParamSpec
 from . import _program, _rowblocks
@@ -241,8 +241,13 @@ class Network(Layer):
     def predict(self, x):
         """Output of the network without caching anything for a backward pass.
 
-        ``x`` is validated as in :meth:`forward`.
+        ``x`` is validated as in :meth:`forward`.  A dask array gives a lazy dask
+        array, one task per block of rows (see :mod:`nnlite.dask`).
         """
+        if _backends.is_dask(x):
+            from ..dask import _predict
+
+            return _predict.predict(self, x)
         if self._checks_input:
             x = _validation.check_input(self, x, f"{type(self).__name__}.predict")
         return self._forward(x, False)
