@@ -96,9 +96,7 @@ _NEEDS = {"scale_out.md": ("dask", "distributed"),
 
 @pytest.mark.parametrize("page", guide_pages(), ids=lambda p: p.name)
 def test_code_blocks_run(page, tmp_path, monkeypatch):
-#: Pages whose code needs an optional extra: skipped without it.
-_NEEDS = {"scale_out.md": ("dask", "distributed"),
-          "deployment.md": ("onnx", "onnxruntime", "sklearn")}
+    for module in _NEEDS.get(page.name, ()):  # pages about an optional extra
         pytest.importorskip(module)
     monkeypatch.chdir(tmp_path)  # pages that write files write them here
     run_page(page)
