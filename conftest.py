@@ -14,3 +14,8 @@ def _importable(name):
 # The Dask back end imports dask: without the optional extra its modules are not collected.
 if not (_importable("dask") and _importable("distributed")):
     collect_ignore.append("nnlite/dask")
+
+# ONNX export and the scikit-learn conversion: their doctests need their extras.
+for _module, _path in (("onnx", "nnlite/onnx"), ("sklearn", "nnlite/_sklearn_convert.py")):
+    if not _importable(_module):
+        collect_ignore.append(_path)

@@ -5,6 +5,7 @@ from . import gradcheck
 from . import preprocessing as _preprocessing  # noqa: F401  (registers TableEncoder, TabularModel)
 from . import tabular as _tabular  # noqa: F401  (registers ScaledModel with nnlite.load)
 from ._config import show_config
+from ._sklearn_convert import from_sklearn, to_sklearn
 from ._threads import get_blas_threads, set_blas_threads
 from .callbacks import (
     Callback,
@@ -71,6 +72,7 @@ __all__ = [
     "ConvergenceWarning", "DataConversionWarning", "NotFittedError",
     "gradcheck",
     "save", "load",
+    "from_sklearn", "to_sklearn",
     "set_blas_threads", "get_blas_threads",
     "show_config",
 ]

@@ -620,6 +620,25 @@ def _training_summary(p, est, info):
           + (f" in {info['train_seconds']:.2f} s)" if "train_seconds" in info else ")"))
 
 
+# ----- export -------------------------------------------------------------------------------
+def export_command(args, out=None):
+    """``nnlite export``: a saved model as an ONNX file (needs ``nnlite[onnx]``)."""
+    out = sys.stdout if out is None else out
+    model = _load_model(args.model)
+    try:
+        from .onnx import to_onnx
+    except ImportError as exc:
+        raise CommandError(f"nnlite export needs the onnx package ({exc}); install it with "
+                           'pip install "nnlite[onnx]"') from None
+    try:
+        proto = to_onnx(model, args.output, dtype=args.dtype, opset=args.opset)
+    except (ValueError, TypeError, OSError) as exc:
+        raise CommandError(str(exc).removeprefix("to_onnx: ")) from None
+    graph = proto.graph
+    print(f"wrote {args.output}: opset {proto.opset_import[0].version}, input "
+          f"{graph.input[0].name}, outputs {', '.join(o.name for o in graph.output)}", file=out)
+
+
 # ----- the parser ---------------------------------------------------------------------------
 def _positive_int(text):
     value = int(text)
@@ -709,6 +728,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="show a saved model's layers, shapes and training history")
     i.add_argument("model", metavar="MODEL")
+
+    e = sub.add_parser("export", help="convert a saved model to an ONNX file",
+                       description="Write a saved model (a network, a preset or a model from "
+                       "nnlite train, its scaling included) as ONNX, for onnxruntime.")
+    e.add_argument("model", metavar="MODEL", help="a model saved by nnlite train or nnlite.save")
+    e.add_argument("-o", "--output", required=True, metavar="OUT.onnx", help="the ONNX file")
+    e.add_argument("--opset", type=int, default=None,
+                   help="ONNX operator set (default: the newest onnxruntime supports)")
+    e.add_argument("--dtype", choices=("float32", "float64"), default=None,
+                   help="floating type of the graph (default: the model's own)")
     return parser
 
 
@@ -734,6 +763,8 @@ def main(argv=None) -> int:
             train_command(args)
         elif args.command == "predict":
             predict_command(args)
+        elif args.command == "export":
+            export_command(args)
         else:
             info_command(args)
     except CommandError as exc:

@@ -597,6 +597,19 @@ class _BaseMLP:
     def __setstate__(self, state):
         self.__dict__.update(state)
 
+    def to_sklearn(self):
+        """The equal scikit-learn estimator (needs scikit-learn; see :func:`nnlite.to_sklearn`).
+
+        Returns
+        -------
+        sklearn.neural_network.MLPClassifier or MLPRegressor
+            Same hyperparameters, weights, fitted attributes and optimizer state:
+            equal predictions, and further fits continue as this model's would.
+        """
+        from ._sklearn_convert import to_sklearn
+
+        return to_sklearn(self)
+
     # ----- nnlite.save / nnlite.load ---------------------------------------------------------
     def __nnlite_getstate__(self):
         return _estimator_state.get_state(self)

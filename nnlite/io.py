@@ -330,13 +330,23 @@ def save(obj, path) -> None:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"save: the model description is not JSON-able: {exc}") from exc
 
+    write_atomically(path, lambda f: _write_zip(f, text, arrays))
+
+
+def write_atomically(path, write) -> None:
+    """Call ``write(f)`` on a temporary file beside ``path``, then rename it over ``path``.
+
+    The file is flushed to disk before the rename, so a crash or an error while
+    writing leaves any previous file at ``path`` intact and no partial file
+    behind.  Used by :func:`save` and by :func:`nnlite.onnx.to_onnx`.
+    """
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp",
                                dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_zip(f, text, arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, _mode_for(path))

@@ -90,7 +90,8 @@ def guide_pages() -> list[Path]:
 
 
 #: Pages whose code needs an optional extra: skipped without it.
-_NEEDS = {"scale_out.md": ("dask", "distributed")}
+_NEEDS = {"scale_out.md": ("dask", "distributed"),
+          "deployment.md": ("onnx", "onnxruntime", "sklearn")}
 
 
 @pytest.mark.parametrize("page", guide_pages(), ids=lambda p: p.name)

@@ -90,7 +90,8 @@ def quick_runs(tmp_path_factory):
 
 
 #: Examples of an optional extra: without it they print why they are skipped.
-_NEEDS = {"plot_dask_lbfgs.py": ("dask", "distributed")}
+_NEEDS = {"plot_dask_lbfgs.py": ("dask", "distributed"),
+          "plot_onnx_export.py": ("onnx", "onnxruntime")}
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
@@ -128,6 +129,17 @@ def test_digits_example_is_skipped_with_a_message_without_scikit_learn(tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "skipped" in proc.stderr and "scikit-learn" in proc.stderr
     assert 'pip install "nnlite[examples]"' in proc.stderr
+    assert not list((tmp_path / "figures").glob("*.png"))
+
+
+def test_onnx_example_is_skipped_with_a_message_without_the_extra(tmp_path):
+    script = ROOT / "examples" / "plot_onnx_export.py"
+    code = ("import runpy, sys; sys.modules['onnxruntime'] = None; "
+            f"sys.argv = [{str(script)!r}] + sys.argv[1:]; "
+            f"runpy.run_path({str(script)!r}, run_name='__main__')")
+    proc = run(script, tmp_path / "figures", "--quick", code=code)
+    assert proc.returncode == 0, proc.stderr
+    assert "skipped" in proc.stderr and 'pip install "nnlite[onnx]"' in proc.stderr
     assert not list((tmp_path / "figures").glob("*.png"))
 
 
