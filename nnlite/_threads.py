@@ -1,21 +1,26 @@
 """How many BLAS threads nnlite's matrix products use.
 
 A BLAS library starts one thread per core.  On minibatch-sized products those
-threads spend more time waiting for each other than computing, and when another
-process keeps one of two cores busy a fit can run ten times slower than with a
-single thread.  nnlite therefore decides itself:
+threads can spend more time waiting for each other than computing, and when
+another process keeps one of two cores busy a fit on two threads can run ten
+times slower than on one; on wide layers and full batches, on an idle machine,
+the second core is worth up to two times.  nnlite therefore decides itself:
 
 ``"auto"`` (the default)
-    one thread for training whose steps are small (a minibatch step or an L-BFGS
-    evaluation below about 5e7 multiply-adds); BLAS's own setting for larger ones,
-    which split well across cores;
+    training holds every BLAS library at one thread, and each of its matrix
+    products that gives the same bits on every thread count runs on the count
+    measured fastest while training runs (one, or one per core BLAS started
+    with; see :mod:`nnlite._products`).  Predictions on large inputs run blocks of
+    rows on that many threads, each block on one BLAS thread;
 an int ``n >= 1``
-    exactly ``n`` threads for all training;
-
-Predictions never change the setting: it is one setting for the whole process, and
-programs predict from many threads at once.
+    the same, with every such product on ``n`` threads, unmeasured, and
+    predictions on ``n`` threads;
 ``"off"``
-    never touch the BLAS settings.
+    never touch the BLAS settings (scikit-learn's behaviour; its numbers then
+    depend on the thread count).
+
+Numbers never depend on the choice (except with ``"off"``): a product runs on
+several threads only where that was checked to give its one-thread bits.
 
 Set it with the environment variable ``NNLITE_BLAS_THREADS`` (read on first
 use) or with :func:`set_blas_threads`.  Limiting needs the optional package
@@ -30,10 +35,12 @@ import contextlib
 import os
 import threading
 
-__all__ = ["set_blas_threads", "get_blas_threads", "blas_threads_for", "blas_single_threaded"]
+import numpy as np
 
-#: Calls with fewer multiply-adds than this run on one thread in "auto" mode.
-SMALL_WORK = 50_000_000
+from . import _products
+
+__all__ = ["set_blas_threads", "get_blas_threads", "for_training", "for_prediction",
+           "blas_single_threaded"]
 
 _setting = None
 _controller = None
@@ -90,6 +97,49 @@ def _get_controller():
     return _controller
 
 
+def _raw_setter(lib):
+    """OpenBLAS's own ``openblas_set_num_threads`` for a library on its own threads, or None.
+
+    threadpoolctl lets only the first Python thread that set a limit set it again
+    (later callers are silently ignored), but a training may run in any thread;
+    OpenBLAS's own setter costs a fraction of a microsecond.
+    """
+    if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) != "pthreads":
+        return None
+    for prefix in ("", "scipy_"):
+        for suffix in ("", "64_", "_64"):
+            setter = getattr(lib.dynlib, f"{prefix}openblas_set_num_threads{suffix}", None)
+            if setter is not None:
+                return setter
+    return None
+
+
+def _set_threads(lib, n):
+    setter = _raw_setter(lib)
+    if setter is None:
+        lib.set_num_threads(n)
+    else:
+        setter(n)
+
+
+def _numpy_blas(libs):
+    """Index of the BLAS library numpy's products call, or None if unknown."""
+    if len(libs) == 1:
+        return 0
+    # wheels ship it in numpy.libs/ beside the package, other builds inside numpy/
+    numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
+    homes = (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep)
+    found = [i for i, lib in enumerate(libs)
+             if os.path.realpath(lib.filepath).startswith(homes)]
+    return found[0] if len(found) == 1 else None
+
+
+def _usable_cores():
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 # BLAS's thread count is one setting for the whole process: overlapping calls (threads
 # predicting at once, a prediction inside a training loop) share one limit, set by the
 # first to enter and put back by the last to leave.
@@ -106,7 +156,9 @@ def _limit(n):
                 libs = controller.lib_controllers
                 _held["original"] = [lib.num_threads for lib in libs]
                 for lib in libs:
-                    lib.set_num_threads(n)
+                    _set_threads(lib, n)
+            else:  # a training that switched numpy's BLAS to more threads steps back
+                _products.yield_to_other_holder()
             _held["count"] += 1  # a different n while held keeps the held limit
     if controller is False:
         yield
@@ -118,7 +170,65 @@ def _limit(n):
             _held["count"] -= 1
             if _held["count"] == 0:
                 for lib, original in zip(controller.lib_controllers, _held["original"]):
-                    lib.set_num_threads(original)
+                    _set_threads(lib, original)
+
+
+def _threads_to_use(setting):
+    """Threads for exact products and prediction blocks, under a held limit (else 1)."""
+    controller = _get_controller()
+    if controller is False or setting == "off":
+        return 1
+    if isinstance(setting, int):
+        return setting
+    i = _numpy_blas(controller.lib_controllers)
+    if i is None or not _held["original"]:
+        return 1
+    return max(1, min(_held["original"][i], _usable_cores()))
+
+
+@contextlib.contextmanager
+def for_training():
+    """Context of a training run: BLAS on one thread, exact products on the chosen count.
+
+    See :mod:`nnlite._products`.  With ``"off"`` BLAS is left alone.
+    """
+    setting = get_blas_threads()
+    if setting == "off":
+        yield
+        return
+    with _limit(1):
+        owner = False
+        with _lock:
+            controller = _get_controller()
+            threads = _threads_to_use(setting)
+            if threads > 1 and _held["count"] == 1 and _products._active is None:
+                i = _numpy_blas(controller.lib_controllers)
+                setter = None if i is None else _raw_setter(controller.lib_controllers[i])
+                if setter is not None:
+                    _products.start(setter, _lock, _held, threads, setting == "auto")
+                    owner = True
+        try:
+            yield
+        finally:
+            if owner:
+                _products.stop()
+
+
+@contextlib.contextmanager
+def for_prediction():
+    """Context of a prediction in row blocks: yields how many threads may run blocks.
+
+    Every block runs on one BLAS thread, so BLAS is limited to one thread while it
+    lasts (unless the setting is ``"off"``, which leaves BLAS alone and yields 1).
+    """
+    setting = get_blas_threads()
+    if setting == "off":
+        yield 1
+        return
+    with _limit(1):
+        with _lock:
+            threads = _threads_to_use(setting)
+        yield threads
 
 
 def blas_single_threaded() -> bool:
@@ -137,13 +247,3 @@ def blas_single_threaded() -> bool:
         if value:  # the first one set is the one OpenBLAS reads
             return value == "1"
     return False
-
-
-def blas_threads_for(work):
-    """Context manager limiting BLAS threads for calls of ``work`` multiply-adds."""
-    setting = get_blas_threads()
-    if setting == "off":
-        return contextlib.nullcontext()
-    if setting == "auto":
-        return _limit(1) if work < SMALL_WORK else contextlib.nullcontext()
-    return _limit(setting)

@@ -402,9 +402,8 @@ def _check_callbacks(callbacks):
 
 def _train_stochastic(run):
     net = run.net
-    step_work = min(run.batch_size, run.X.shape[0]) * max(net.n_penalized, 1)
     try:
-        with _threads.blas_threads_for(step_work):
+        with _threads.for_training():
             _stochastic_epochs(run)
     finally:
         net._drop_buffers()
@@ -573,7 +572,7 @@ def _track_validation(net, history, value, tol, verbose):
 def _train_lbfgs(run):
     net, X = run.net, run.X
     try:
-        with _threads.blas_threads_for(X.shape[0] * max(net.n_penalized, 1)):
+        with _threads.for_training():
             _lbfgs(net, X, run.y, run.loss, run.optimizer, run.history, run.alpha,
                    run.sample_weight, run.verbose)
     finally:

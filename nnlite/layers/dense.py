@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .. import _accel
+from .. import _accel, _products
 from ..init import GlorotUniform
 from ..params import ParamSpec
 from .activations import add_bias_relu
@@ -92,10 +92,9 @@ class Dense(Layer):
             out = x @ W
         elif scratch:
             dtype = W.dtype if x.dtype == W.dtype else np.result_type(x.dtype, W.dtype)
-            out = self._buffer("out", (x.shape[0], self.units), dtype)
-            np.matmul(x, W, out=out)
+            out = _products.matmul(x, W, self._buffer("out", (x.shape[0], self.units), dtype))
         else:
-            out = np.matmul(x, W)
+            out = _products.matmul(x, W)
         add_bias_relu(out, self.params["b"] if self.bias else None, relu is not None)
         if relu is not None:
             relu._z = out if train else None
@@ -117,15 +116,15 @@ class Dense(Layer):
         if type(x) is not np.ndarray and sparse.issparse(x):
             self.grads["W"][...] = x.T @ grad_out
         else:
-            np.matmul(x.T, grad_out, out=self.grads["W"])
+            _products.matmul(x.T, grad_out, self.grads["W"])
         if not need_grad_in:
             return None
         W = self.params["W"]
         if not scratch:
-            return grad_out @ W.T
+            return _products.matmul(grad_out, W.T)
         dtype = W.dtype if grad_out.dtype == W.dtype else np.result_type(grad_out.dtype, W.dtype)
         out = self._buffer("grad_in", (grad_out.shape[0], self.n_in), dtype)
-        return np.matmul(grad_out, W.T, out=out)
+        return _products.matmul(grad_out, W.T, out)
 
     def extra_repr(self):
         n_in = self.n_in if self.n_in is not None else self.input_width

@@ -1,0 +1,210 @@
+"""Training's matrix products, each on the BLAS thread count measured fastest for it.
+
+During training nnlite holds every BLAS library at one thread (see :mod:`._threads`).
+A product that OpenBLAS splits well across cores (a wide layer, a full L-BFGS
+batch) then leaves the other cores idle, while a small one runs slower on two
+threads than on one, and on a machine whose other cores are busy a product on
+several threads can stall for milliseconds waiting for a descheduled thread.
+No size threshold tells these apart, so each product decides from measurement:
+
+* **Only where the bits stay.**  A product runs on several threads only if its
+  shape, layouts and dtypes were found, once per process, to give the same bits
+  on one thread and on several (on random data, or on the operands of its first
+  call when they are large).  OpenBLAS splits the rows and columns of the output
+  among its threads, which leaves most shapes exact; some, mostly weight
+  gradients ``x.T @ g`` over many rows, round differently, and keep one thread.
+  A fit's numbers therefore never depend on the thread count chosen or on the load.
+* **Measured while training runs.**  An exact product alternates one thread and
+  several on its next calls (``_TRIALS`` each, timed) and keeps the several
+  threads only if they took at most ``_MARGIN`` of the one-thread time.  It
+  measures again after a pause that doubles while the choice stays (from
+  ``_FIRST_PAUSE`` up to ``_LAST_PAUSE`` seconds), and at once when a call on
+  several threads takes ``_STALL`` times its measured time (another process took
+  a core).  A trial call that stalls ends its trial on the spot.  Choices are
+  kept per process, so the next fit of the same shapes starts from them.
+* **One switch, one owner.**  The thread count is one process-wide setting; only
+  the training that limited BLAS first switches it, and only while nothing else
+  (another training, a prediction) holds the limit.  Switching numpy's OpenBLAS
+  costs a fraction of a microsecond (its own ``openblas_set_num_threads``).
+
+With ``set_blas_threads(n)`` for an int ``n`` every exact product runs on ``n``
+threads, unmeasured; the others run on one.
+"""
+
+from __future__ import annotations
+
+import threading
+from time import perf_counter
+
+import numpy as np
+
+#: Timed calls per thread count in one trial.
+_TRIALS = 4
+#: Several threads are kept only if they take at most this share of one thread's time.
+_MARGIN = 0.9
+#: Seconds between trials of one product: the first pause, doubled while the choice
+#: stays, up to the last.
+_FIRST_PAUSE, _LAST_PAUSE = 0.25, 4.0
+#: A call on several threads this many times slower than measured means a busy core.
+_STALL = 3.0
+#: OpenBLAS keeps products below about this many multiply-adds on one thread anyway.
+_MIN_WORK = 200_000
+#: Above this many elements a shape is checked on its own operands, not on a random copy.
+_RANDOM_CHECK_ELEMENTS = 1 << 22
+
+_active = None  # the _Switch of the training that owns the thread count, if any
+_sites = {}  # (shapes, strides, dtypes, threads) -> _Site, kept for the process
+
+
+class _Switch:
+    """The thread count of numpy's OpenBLAS, switched by the training that owns it."""
+
+    def __init__(self, setter, lock, held, threads, measured):
+        self.setter, self.lock, self.held = setter, lock, held
+        self.threads, self.measured = threads, measured
+        self.owner = threading.get_ident()
+        self.current = 1
+
+    def use(self, n):
+        """Run the next products on ``n`` threads, if this training alone holds BLAS."""
+        if n == self.current:
+            return
+        with self.lock:
+            if n > 1 and self.held["count"] != 1:
+                return  # a prediction or another training shares BLAS: stay on one thread
+            self.setter(n)
+            self.current = n
+
+    def force_one(self):
+        """Back to one thread (called under the lock when another holder arrives)."""
+        if self.current != 1:
+            self.setter(1)
+            self.current = 1
+
+
+class _Site:
+    """What is known of one product: whether several threads are exact, which is faster."""
+
+    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical")
+
+    def __init__(self, exact):
+        self.exact = exact
+        self.choice = 1
+        self.due = 0.0  # perf_counter() time of the next trial
+        self.pause = _FIRST_PAUSE
+        self.trial = -1  # calls made in the running trial; -1: none running
+        self.spent = [0.0, 0.0]  # trial seconds on one thread, on several
+        self.typical = 0.0  # seconds per call on the chosen count, from the last trial
+
+    def run(self, switch, a, b, out):
+        if not switch.measured:
+            switch.use(switch.threads)
+            return np.matmul(a, b, out=out)
+        if self.trial < 0:
+            start = perf_counter()
+            if start < self.due:
+                switch.use(self.choice)
+                out = np.matmul(a, b, out=out)
+                if self.choice > 1 and perf_counter() - start > _STALL * self.typical:
+                    self.due = 0.0  # a core was taken away: measure again now
+                return out
+            self.trial, self.spent = 0, [0.0, 0.0]
+        several = self.trial % 2
+        switch.use(switch.threads if several else 1)
+        start = perf_counter()
+        out = np.matmul(a, b, out=out)
+        took = perf_counter() - start
+        self.spent[several] += took
+        self.trial += 1
+        one_thread = self.spent[0] / ((self.trial + 1) // 2)
+        if several and took > _STALL * one_thread:
+            self._decide(1, 0.0)
+        elif self.trial == 2 * _TRIALS:
+            keep = self.spent[1] <= _MARGIN * self.spent[0]
+            self._decide(switch.threads if keep else 1, self.spent[keep] / _TRIALS)
+        return out
+
+    def _decide(self, choice, typical):
+        self.pause = min(2 * self.pause, _LAST_PAUSE) if choice == self.choice else _FIRST_PAUSE
+        self.choice, self.typical, self.trial = choice, typical, -1
+        self.due = perf_counter() + self.pause
+
+
+def matmul(a, b, out=None):
+    """``np.matmul(a, b, out=out)`` on the thread count chosen for this product.
+
+    Outside training (no owner of the thread count, or called from another thread)
+    it is ``np.matmul`` itself.
+    """
+    switch = _active
+    if switch is None or switch.owner != threading.get_ident():
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
+    key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads)
+    site = _sites.get(key)
+    if site is None:
+        site = _sites[key] = _Site(_worth_checking(a, b) and _same_bits(switch, a, b, out))
+    if not site.exact:
+        switch.use(1)
+        return np.matmul(a, b, out=out)
+    return site.run(switch, a, b, out)
+
+
+def _worth_checking(a, b):
+    return (a.ndim == 2 and b.ndim == 2 and _contiguous(a) and _contiguous(b)
+            and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_WORK)
+
+
+def _contiguous(x):
+    return x.flags.c_contiguous or x.flags.f_contiguous
+
+
+def _same_bits(switch, a, b, out):
+    """Whether ``a @ b`` gives the same bits on one thread and on ``switch.threads``."""
+    if a.size + b.size + out.size <= _RANDOM_CHECK_ELEMENTS:
+        rng = np.random.RandomState(0)
+        a, b = _random_like(a, rng), _random_like(b, rng)
+    results = []
+    for n in (1, switch.threads):
+        switch.use(n)
+        results.append(np.matmul(a, b, out=np.empty_like(out)))
+    switch.use(1)
+    return np.array_equal(results[0], results[1])
+
+
+def _random_like(x, rng):
+    values = rng.uniform(-1, 1, size=x.shape).astype(x.dtype)
+    return values if x.flags.c_contiguous else np.asfortranarray(values)
+
+
+def start(setter, lock, held, threads, measured):
+    """Make the calling thread's training the owner of the thread count."""
+    global _active
+    _active = _Switch(setter, lock, held, threads, measured)
+
+
+def stop():
+    """End the ownership; BLAS is back on one thread."""
+    global _active
+    switch, _active = _active, None
+    if switch is not None:
+        with switch.lock:
+            switch.force_one()
+
+
+def yield_to_other_holder():
+    """Called under the lock when a second holder limits BLAS: back to one thread."""
+    if _active is not None:
+        _active.force_one()
+
+
+def report():
+    """The products seen in this process: ``[(shapes, threads, exact, choice, s/call)]``.
+
+    For benchmarks and the docs (which products use the extra cores, and how fast).
+    """
+    rows = []
+    for (sa, _, sb, _, ta, tb, n), site in _sites.items():
+        rows.append(((sa, sb, ta + tb), n, site.exact, site.choice, site.typical))
+    return rows

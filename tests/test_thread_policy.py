@@ -1,0 +1,182 @@
+"""Training's thread policy: more BLAS threads only where the bits stay (nnlite._products)."""
+
+import os
+import threading
+import warnings
+
+import numpy as np
+import pytest
+
+import nnlite
+from nnlite import _products, _threads
+
+threadpoolctl = pytest.importorskip("threadpoolctl")
+
+two_cores = pytest.mark.skipif(
+    len(os.sched_getaffinity(0)) < 2 if hasattr(os, "sched_getaffinity") else True,
+    reason="needs two usable cores")
+
+
+@pytest.fixture
+def fresh_policy(monkeypatch):
+    """A clean slate of measured products, and the setting put back afterwards."""
+    saved = _threads._setting
+    monkeypatch.setattr(_products, "_sites", {})
+    yield
+    _threads._setting = saved
+
+
+def _numpy_blas_threads():
+    info = [d for d in threadpoolctl.threadpool_info() if d["user_api"] == "blas"]
+    i = _threads._numpy_blas([type("Lib", (), {"filepath": d["filepath"]}) for d in info])
+    return info[i]["num_threads"]
+
+
+def _fit_weights(setting, solver="adam", blas=2):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(3000, 64))
+    y = (X[:, :3] @ rng.normal(size=3) > 0).astype(int) + (X[:, 3] > 0.5)
+    nnlite.set_blas_threads(setting)
+    model = nnlite.MLPClassifier((256, 128), solver=solver, max_iter=3, batch_size=400,
+                                 random_state=0)
+    with warnings.catch_warnings(), threadpoolctl.threadpool_limits(blas, user_api="blas"):
+        warnings.simplefilter("ignore")  # max_iter reached
+        model.fit(X, y)
+    return np.concatenate([a.ravel() for a in model.coefs_ + model.intercepts_])
+
+
+@two_cores
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_one_and_two_threads_fit_identical_weights(fresh_policy, monkeypatch, solver):
+    one = _fit_weights(1, solver)
+    two = _fit_weights(2, solver)
+    exact = [row for row in _products.report() if row[1] == 2 and row[2]]
+    assert exact, "no product of this network was found exact on two threads"
+    np.testing.assert_array_equal(one, two)
+    # measured choices, trialled on every call: alternating 1 and 2 threads mid-fit
+    monkeypatch.setattr(_products, "_FIRST_PAUSE", 0.0)
+    monkeypatch.setattr(_products, "_LAST_PAUSE", 0.0)
+    np.testing.assert_array_equal(one, _fit_weights("auto", solver))
+
+
+@two_cores
+def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch):
+    monkeypatch.setattr(_products, "_same_bits", lambda *args: False)
+    counts = []
+    real_start = _products.start
+
+    def spy_start(setter, *args):
+        def recording_setter(n):
+            counts.append(n)
+            setter(n)
+        real_start(recording_setter, *args)
+
+    monkeypatch.setattr(_products, "start", spy_start)
+    _fit_weights(2)
+    assert all(n == 1 for n in counts)  # the switch starts on one thread and never left it
+    assert _products.report() and all(not exact for _, _, exact, _, _ in _products.report())
+
+
+@two_cores
+def test_exactness_is_checked_on_real_blas(fresh_policy):
+    # the check itself: every shape it calls exact gives equal bits on 1 and 2 threads
+    nnlite.set_blas_threads(2)
+    rng = np.random.RandomState(1)
+    shapes = [((400, 64), (64, 256)), ((400, 256), (256, 128)), ((256, 400), (400, 128)),
+              ((128, 400), (400, 256)), ((3000, 64), (64, 256))]
+    with threadpoolctl.threadpool_limits(2, user_api="blas"), _threads.for_training():
+        switch = _products._active
+        for sa, sb in shapes:
+            a, b = rng.normal(size=sa), rng.normal(size=sb)
+            _products.matmul(a, b)
+            site = _products._sites[a.shape, a.strides, b.shape, b.strides, "d", "d", 2]
+            results = []
+            for n in (1, 2):
+                switch.use(n)
+                results.append(a @ b)
+            switch.use(1)
+            if site.exact:
+                np.testing.assert_array_equal(results[0], results[1])
+
+
+class _FakeSwitch:
+    """Records thread counts; its products cost 1.0 on one thread, ``cost2`` on two."""
+
+    measured, threads = True, 2
+
+    def __init__(self, cost2):
+        self.current, self.cost = 1, {1: 1e-3, 2: cost2 * 1e-3}  # well below the pauses
+        self.clock = 0.0
+
+    def use(self, n):
+        self.current = n
+
+    def perf_counter(self):
+        # each reading advances time by half a product at the current count, so a call
+        # between two readings "takes" a time proportional to that cost
+        now = self.clock
+        self.clock += self.cost[self.current] / 2
+        return now
+
+
+@pytest.mark.parametrize("cost2, expect", [(0.5, 2), (0.95, 1), (2.0, 1)])
+def test_a_trial_keeps_two_threads_only_when_clearly_faster(monkeypatch, cost2, expect):
+    switch = _FakeSwitch(cost2)
+    monkeypatch.setattr(_products, "perf_counter", switch.perf_counter)
+    site = _products._Site(exact=True)
+    a = np.ones((2, 2))
+    for _ in range(2 * _products._TRIALS):  # a trial: alternately one thread and two
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.trial == -1 and site.choice == expect
+    # the next trial after a pause: the first one after a change, twice that after none
+    pause = _products._FIRST_PAUSE * (1 if expect == 2 else 2)
+    assert site.due == pytest.approx(switch.clock + pause, abs=0.01)
+
+
+def test_a_stall_on_two_threads_brings_a_new_trial(monkeypatch):
+    switch = _FakeSwitch(0.5)
+    monkeypatch.setattr(_products, "perf_counter", switch.perf_counter)
+    site = _products._Site(exact=True)
+    a = np.ones((2, 2))
+    for _ in range(2 * _products._TRIALS):
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.choice == 2 and site.due > switch.clock
+    switch.cost[2] = 10e-3  # another process took the second core
+    site.run(switch, a, a, np.empty((2, 2)))
+    assert site.due == 0.0  # measured again at the next call
+    for _ in range(2 * _products._TRIALS):
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.choice == 1
+
+
+@two_cores
+def test_a_second_holder_puts_training_back_on_one_thread(fresh_policy):
+    nnlite.set_blas_threads(2)
+    with _threads.for_training():
+        switch = _products._active
+        assert switch is not None and switch.owner == threading.get_ident()
+        switch.use(2)
+        assert _numpy_blas_threads() == 2
+        with _threads._limit(1):  # a prediction inside the training (or from another thread)
+            assert switch.current == 1 and _numpy_blas_threads() == 1
+            switch.use(2)
+            assert switch.current == 1  # refused while shared
+        switch.use(2)
+        assert _numpy_blas_threads() == 2
+    assert _products._active is None
+
+
+def test_products_outside_training_are_plain_matmul(fresh_policy):
+    a = np.arange(6.0).reshape(2, 3)
+    np.testing.assert_array_equal(_products.matmul(a, a.T), a @ a.T)
+    assert _products._sites == {}
+
+
+def test_off_and_missing_threadpoolctl_never_switch(fresh_policy, monkeypatch):
+    nnlite.set_blas_threads("off")
+    with _threads.for_training():
+        assert _products._active is None
+    monkeypatch.setattr(_threads, "_controller", False)
+    nnlite.set_blas_threads(2)
+    with _threads.for_training():
+        assert _products._active is None
