@@ -218,12 +218,14 @@ def for_training():
 def for_prediction():
     """Context of a prediction in row blocks: yields how many threads may run blocks.
 
-    Every block runs on one BLAS thread, so BLAS is limited to one thread while it
-    lasts (unless the setting is ``"off"``, which leaves BLAS alone and yields 1).
+    Every block must run on one BLAS thread (see :mod:`nnlite.models._rowblocks`),
+    so BLAS is held at one thread while it lasts.  Yields 0 where that cannot be
+    done (setting ``"off"``, or no ``threadpoolctl``) and BLAS does not already
+    run one thread: the caller then keeps the whole-array path.
     """
     setting = get_blas_threads()
-    if setting == "off":
-        yield 1
+    if setting == "off" or _get_controller() is False:
+        yield 1 if blas_single_threaded() else 0
         return
     with _limit(1):
         with _lock:

@@ -213,14 +213,78 @@ def test_blocked_predictions_from_threads():
     assert not errors
 
 
-def test_no_blocks_while_blas_runs_several_threads():
-    """With several threads BLAS splits rows by their total number: blocks could round
-    a row differently, so the whole-array path is kept."""
+def test_blocks_with_blas_on_several_threads_hold_it_at_one():
+    """BLAS splits a product's rows among its threads by their total number, so blocks
+    run with BLAS held at one thread; "off" forbids that, and keeps the whole array."""
     from threadpoolctl import threadpool_limits
 
     net = _net()
     x = _data(5000, np.float64)
-    with threadpool_limits(2, user_api="blas"):
-        if _threads.blas_single_threaded():
-            pytest.skip("BLAS keeps a single thread on this machine")
-        assert _rowblocks.block_rows(net, x) == 0
+    with threadpool_limits(1, user_api="blas"):
+        _rows_or_skip(net, x)
+        want = _whole(net, x)
+    saved = _threads.get_blas_threads()
+    try:
+        with threadpool_limits(2, user_api="blas"):
+            if _threads.blas_single_threaded():
+                pytest.skip("BLAS keeps a single thread on this machine")
+            for setting in ("auto", 1, 2):
+                nnlite.set_blas_threads(setting)
+                assert _rowblocks.block_rows(net, x)
+                assert np.array_equal(net.predict(x), want), setting
+                assert not _threads.blas_single_threaded()  # put back afterwards
+            nnlite.set_blas_threads("off")
+            assert _rowblocks.block_rows(net, x) == 0
+            assert _rowblocks.predict(net, x, 1024) is None
+    finally:
+        nnlite.set_blas_threads(saved)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_blocks_on_several_threads_give_the_same_bits(threads, monkeypatch):
+    net = _net()
+    x = _data(20_000, np.float64)
+    rows = _rows_or_skip(net, x)
+    want = _whole(net, x)
+    saved = _threads.get_blas_threads()
+    seen = set()
+    real_run_block = _rowblocks._run_block
+
+    def spy(*args):
+        seen.add(threading.get_ident())
+        return real_run_block(*args)
+
+    monkeypatch.setattr(_rowblocks, "_run_block", spy)
+    try:
+        nnlite.set_blas_threads(threads)
+        assert len(_rowblocks.row_blocks(len(x), rows)) >= 2 * threads
+        assert np.array_equal(net.predict(x), want)
+        assert 1 <= len(seen) <= threads
+    finally:
+        nnlite.set_blas_threads(saved)
+
+
+def test_an_error_in_a_block_reaches_the_caller_and_the_pool_stays_usable(monkeypatch):
+    net = _net()
+    x = _data(20_000, np.float64)
+    _rows_or_skip(net, x)
+    want = _whole(net, x)
+    saved = _threads.get_blas_threads()
+    real_run_block = _rowblocks._run_block
+    calls = []
+
+    def failing(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise MemoryError("block 3")
+        return real_run_block(*args)
+
+    try:
+        nnlite.set_blas_threads(2)
+        monkeypatch.setattr(_rowblocks, "_run_block", failing)
+        with pytest.raises(MemoryError, match="block 3"):
+            net.predict(x)
+        monkeypatch.setattr(_rowblocks, "_run_block", real_run_block)
+        assert np.array_equal(net.predict(x), want)
+    finally:
+        nnlite.set_blas_threads(saved)

@@ -253,13 +253,13 @@ class Network(Layer):
         return self._forward(x, False)
 
     def _forward(self, x, train):
-        # Predictions leave BLAS's thread setting alone: it is process-wide, and servers
-        # predict from many threads at once (training limits it; see _threads).
         if not train:
             self._ensure_built(x)
             rows = _rowblocks.block_rows(self, x)
-            if rows:  # large inputs: a block of rows at a time, in cache (see _rowblocks)
-                return _rowblocks.predict(self, x, rows)
+            if rows:  # large inputs: blocks of rows, in cache, on the free cores
+                out = _rowblocks.predict(self, x, rows)
+                if out is not None:
+                    return out
         return self._forward_fast(x, train, False, False)[0]
 
     def _forward_fast(self, x, train, owned, scratch):

@@ -18,12 +18,24 @@ kernels, the last block takes the rows left over, and every product shape is
 compared once per process, blocked against whole on random data: a network with
 a shape that differs keeps the whole-array path.  All of this holds for BLAS on
 one thread (how several threads share the rows depends on their total number), so
-blocks are used only when every BLAS library runs one thread.
+BLAS is held at one thread while blocks run (``_threads.for_prediction``), and
+where it cannot be (``set_blas_threads("off")`` with BLAS on several threads) the
+whole-array path runs.
+
+Cores: the blocks are shared out to as many Python threads as the thread setting
+allows (one per core BLAS started with, for ``"auto"``), the caller's thread and
+helpers from a small pool, each taking the next block when it finishes one.  A
+block is computed the same way whichever thread runs it, so the bits do not
+depend on the thread count, and a thread slowed by a busy core just takes fewer
+blocks.  The products and the compiled element-wise kernels release the GIL.
 """
 
 from __future__ import annotations
 
 import functools
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import sparse
@@ -60,13 +72,11 @@ def block_rows(net, x) -> int:
     rows = _rows_for(dense, net.dtype)
     if x.shape[0] < 2 * rows:  # small inputs keep the whole-array path and its cost
         return 0
-    # with several threads BLAS splits the rows by their total number, so a block
-    # and the whole array may round a row differently: only one thread is checked
-    if not _threads.blas_single_threaded():
-        return 0
     dtype = np.dtype(net.dtype).str
-    if not all(_products_row_exact(dtype, d.n_in, d.units, rows) for d in dense):
-        return 0
+    with _threads.for_prediction() as threads:  # the check needs BLAS on one thread
+        if not threads or not all(_products_row_exact(dtype, d.n_in, d.units, rows)
+                                  for d in dense):
+            return 0
     return rows
 
 
@@ -122,9 +132,9 @@ def row_blocks(n, rows):
 def _products_row_exact(dtype, n_in, n_out, rows):
     """Whether ``x @ W`` of this shape gives every row the same bits blocked as whole.
 
-    Checked on random data once per shape and process: the kernels BLAS picks
-    depend on the shape only, and a kernel that rounds differently shows on most
-    random rows.
+    Checked on random data once per shape and process, with BLAS on one thread:
+    the kernels BLAS picks depend on the shape only, and a kernel that rounds
+    differently shows on most random rows.
     """
     rng = np.random.RandomState(0)
     x = rng.uniform(-1, 1, size=(2 * rows + rows // 2 + 3, n_in)).astype(dtype)
@@ -134,19 +144,83 @@ def _products_row_exact(dtype, n_in, n_out, rows):
 
 
 def predict(net, x, rows):
-    """Output of ``net`` for ``x``, computed in blocks of ``rows`` rows (see :func:`block_rows`)."""
-    layers = leaf_layers(net)
-    blocks = row_blocks(x.shape[0], rows)
-    longest = max(b - a for a, b in blocks)
-    last = max(i for i, layer in enumerate(layers) if type(layer) is Dense)
-    widest = max((layer.units for layer in layers[:last] if type(layer) is Dense), default=0)
-    # per call, since predictions run from several threads at once: each product
-    # reads one buffer and writes the other
-    work = [np.empty(longest * widest, net.dtype) for _ in range(2)]
-    out = np.empty((x.shape[0], layers[last].units), net.dtype)
-    for a, b in blocks:
+    """Output of ``net`` for ``x`` in blocks of ``rows`` rows (see :func:`block_rows`).
+
+    None where BLAS cannot be held at one thread: the caller runs the whole array.
+    """
+    with _threads.for_prediction() as threads:
+        if not threads:
+            return None
+        layers = leaf_layers(net)
+        blocks = row_blocks(x.shape[0], rows)
+        last = max(i for i, layer in enumerate(layers) if type(layer) is Dense)
+        widest = max((layer.units for layer in layers[:last] if type(layer) is Dense), default=0)
+        work_size = max(b - a for a, b in blocks) * widest
+        out = np.empty((x.shape[0], layers[last].units), net.dtype)
+        job = (layers, x, out, last, work_size, _BlockQueue(blocks))
+        helpers = [_pool(threads - 1).submit(_run_blocks, *job)
+                   for _ in range(min(threads, len(blocks)) - 1)]
+        try:
+            _run_blocks(*job)
+        finally:
+            job[-1].close()  # after an error here, the helpers stop after their block
+            for helper in helpers:
+                helper.result()
+        return out
+
+
+class _BlockQueue:
+    """The blocks of one prediction, handed out one at a time to whichever thread asks."""
+
+    def __init__(self, blocks):
+        self._blocks, self._next, self._lock = blocks, 0, threading.Lock()
+
+    def take(self):
+        with self._lock:
+            if self._next >= len(self._blocks):
+                return None
+            self._next += 1
+            return self._blocks[self._next - 1]
+
+    def close(self):
+        with self._lock:
+            self._next = len(self._blocks)
+
+
+def _run_blocks(layers, x, out, last, work_size, queue):
+    """Run blocks until none is left, in two work buffers of this thread's own.
+
+    Each product reads one buffer and writes the other.
+    """
+    work = [np.empty(work_size, out.dtype) for _ in range(2)]
+    while (block := queue.take()) is not None:
+        a, b = block
         _run_block(layers, x[a:b], work, out[a:b], last)
-    return out
+
+
+_pool_lock = threading.Lock()
+_executor = None  # (ThreadPoolExecutor, its number of threads), grown on demand
+
+
+def _pool(size):
+    """A process-wide pool of at least ``size`` helper threads."""
+    global _executor
+    with _pool_lock:
+        if _executor is None or _executor[1] < size:
+            if _executor is not None:
+                _executor[0].shutdown(wait=False)
+            _executor = (ThreadPoolExecutor(size, thread_name_prefix="nnlite-rows"), size)
+        return _executor[0]
+
+
+def _forget_pool_after_fork():
+    # a child process has none of the parent's threads
+    global _executor, _pool_lock
+    _executor, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _run_block(layers, h, work, dest, last):
