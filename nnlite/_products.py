@@ -85,7 +85,7 @@ class _Switch:
 class _Site:
     """What is known of one product: whether several threads are exact, which is faster."""
 
-    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical")
+    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical", "measured")
 
     def __init__(self, exact):
         self.exact = exact
@@ -95,6 +95,7 @@ class _Site:
         self.trial = -1  # calls made in the running trial; -1: none running
         self.spent = [0.0, 0.0]  # trial seconds on one thread, on several
         self.typical = 0.0  # seconds per call on the chosen count, from the last trial
+        self.measured = None  # (seconds per call on one thread, on several) in the last trial
 
     def run(self, switch, a, b, out):
         if not switch.measured:
@@ -121,6 +122,7 @@ class _Site:
             self._decide(1, 0.0)
         elif self.trial == 2 * _TRIALS:
             keep = self.spent[1] <= _MARGIN * self.spent[0]
+            self.measured = (self.spent[0] / _TRIALS, self.spent[1] / _TRIALS)
             self._decide(switch.threads if keep else 1, self.spent[keep] / _TRIALS)
         return out
 
@@ -200,11 +202,13 @@ def yield_to_other_holder():
 
 
 def report():
-    """The products seen in this process: ``[(shapes, threads, exact, choice, s/call)]``.
+    """The products seen in this process, one dict each, for benchmarks and the docs.
 
-    For benchmarks and the docs (which products use the extra cores, and how fast).
+    Keys: ``shapes`` (of both operands), ``dtypes``, ``threads`` (the candidate
+    count), ``exact`` (same bits on one thread and on ``threads``), ``choice``
+    (threads in use now) and ``seconds`` (per call on one thread and on ``threads``
+    in the last complete trial, or None).
     """
-    rows = []
-    for (sa, _, sb, _, ta, tb, n), site in _sites.items():
-        rows.append(((sa, sb, ta + tb), n, site.exact, site.choice, site.typical))
-    return rows
+    return [{"shapes": (sa, sb), "dtypes": ta + tb, "threads": n, "exact": site.exact,
+             "choice": site.choice, "seconds": site.measured}
+            for (sa, _, sb, _, ta, tb, n), site in _sites.items()]

@@ -50,7 +50,7 @@ def _fit_weights(setting, solver="adam", blas=2):
 def test_one_and_two_threads_fit_identical_weights(fresh_policy, monkeypatch, solver):
     one = _fit_weights(1, solver)
     two = _fit_weights(2, solver)
-    exact = [row for row in _products.report() if row[1] == 2 and row[2]]
+    exact = [row for row in _products.report() if row["threads"] == 2 and row["exact"]]
     assert exact, "no product of this network was found exact on two threads"
     np.testing.assert_array_equal(one, two)
     # measured choices, trialled on every call: alternating 1 and 2 threads mid-fit
@@ -74,7 +74,7 @@ def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch
     monkeypatch.setattr(_products, "start", spy_start)
     _fit_weights(2)
     assert all(n == 1 for n in counts)  # the switch starts on one thread and never left it
-    assert _products.report() and all(not exact for _, _, exact, _, _ in _products.report())
+    assert _products.report() and not any(row["exact"] for row in _products.report())
 
 
 @two_cores
@@ -128,6 +128,7 @@ def test_a_trial_keeps_two_threads_only_when_clearly_faster(monkeypatch, cost2, 
     for _ in range(2 * _products._TRIALS):  # a trial: alternately one thread and two
         site.run(switch, a, a, np.empty((2, 2)))
     assert site.trial == -1 and site.choice == expect
+    assert site.measured == pytest.approx((0.5e-3, cost2 * 0.5e-3))
     # the next trial after a pause: the first one after a change, twice that after none
     pause = _products._FIRST_PAUSE * (1 if expect == 2 else 2)
     assert site.due == pytest.approx(switch.clock + pause, abs=0.01)
