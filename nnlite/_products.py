@@ -18,10 +18,15 @@ No size threshold tells these apart, so each product decides from measurement:
   several on its next calls (``_TRIALS`` each, timed) and keeps the several
   threads only if they took at most ``_MARGIN`` of the one-thread time.  It
   measures again after a pause that doubles while the choice stays (from
-  ``_FIRST_PAUSE`` up to ``_LAST_PAUSE`` seconds), and at once when a call on
-  several threads takes ``_STALL`` times its measured time (another process took
-  a core).  A trial call that stalls ends its trial on the spot.  Choices are
-  kept per process, so the next fit of the same shapes starts from them.
+  ``_FIRST_PAUSE`` up to ``_LAST_PAUSE`` seconds).  Choices are kept per process,
+  so the next fit of the same shapes starts from them.
+* **Backing off under load.**  When another process takes a core, a call on
+  several threads can wait milliseconds for a descheduled BLAS thread, and the
+  BLAS threads, spinning between calls, take time from nnlite's own.  So a call on
+  several threads that takes ``_STALL`` times its measured time (or, in a trial,
+  the one-thread time) puts every product of the process on one thread for a
+  back-off time, doubled at each stall (``_FIRST_BACKOFF`` to ``_LAST_BACKOFF``
+  seconds) and halved by each trial that passes without one.
 * **One switch, one owner.**  The thread count is one process-wide setting; only
   the training that limited BLAS first switches it, and only while nothing else
   (another training, a prediction) holds the limit.  Switching numpy's OpenBLAS
@@ -47,12 +52,16 @@ _MARGIN = 0.9
 _FIRST_PAUSE, _LAST_PAUSE = 0.25, 4.0
 #: A call on several threads this many times slower than measured means a busy core.
 _STALL = 3.0
+#: Seconds on one thread after a stall: the first back-off, doubled at each stall, up to
+#: the last.
+_FIRST_BACKOFF, _LAST_BACKOFF = 1.0, 32.0
 #: OpenBLAS keeps products below about this many multiply-adds on one thread anyway.
 _MIN_WORK = 200_000
 #: Above this many elements a shape is checked on its own operands, not on a random copy.
 _RANDOM_CHECK_ELEMENTS = 1 << 22
 
 _active = None  # the _Switch of the training that owns the thread count, if any
+_backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
 _sites = {}  # (shapes, strides, dtypes, threads) -> _Site, kept for the process
 
 
@@ -103,11 +112,15 @@ class _Site:
             return np.matmul(a, b, out=out)
         if self.trial < 0:
             start = perf_counter()
+            if start < _backoff["until"]:
+                switch.use(1)
+                return np.matmul(a, b, out=out)
             if start < self.due:
                 switch.use(self.choice)
                 out = np.matmul(a, b, out=out)
                 if self.choice > 1 and perf_counter() - start > _STALL * self.typical:
-                    self.due = 0.0  # a core was taken away: measure again now
+                    _stalled()
+                    self.due = 0.0  # measure again after the back-off
                 return out
             self.trial, self.spent = 0, [0.0, 0.0]
         several = self.trial % 2
@@ -119,17 +132,25 @@ class _Site:
         self.trial += 1
         one_thread = self.spent[0] / ((self.trial + 1) // 2)
         if several and took > _STALL * one_thread:
+            _stalled()
             self._decide(1, 0.0)
         elif self.trial == 2 * _TRIALS:
             keep = self.spent[1] <= _MARGIN * self.spent[0]
             self.measured = (self.spent[0] / _TRIALS, self.spent[1] / _TRIALS)
             self._decide(switch.threads if keep else 1, self.spent[keep] / _TRIALS)
+            _backoff["seconds"] = max(_FIRST_BACKOFF, _backoff["seconds"] / 2)
         return out
 
     def _decide(self, choice, typical):
         self.pause = min(2 * self.pause, _LAST_PAUSE) if choice == self.choice else _FIRST_PAUSE
         self.choice, self.typical, self.trial = choice, typical, -1
         self.due = perf_counter() + self.pause
+
+
+def _stalled():
+    """A call on several threads stalled: every product on one thread for a while."""
+    _backoff["until"] = perf_counter() + _backoff["seconds"]
+    _backoff["seconds"] = min(2 * _backoff["seconds"], _LAST_BACKOFF)
 
 
 def matmul(a, b, out=None):

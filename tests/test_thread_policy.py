@@ -119,10 +119,21 @@ class _FakeSwitch:
         return now
 
 
+@pytest.fixture
+def fake_clock(monkeypatch):
+    """A switch whose calls take fake times, on a fake clock; no back-off running."""
+    def make(cost2):
+        switch = _FakeSwitch(cost2)
+        monkeypatch.setattr(_products, "perf_counter", switch.perf_counter)
+        monkeypatch.setattr(_products, "_backoff",
+                            {"until": 0.0, "seconds": _products._FIRST_BACKOFF})
+        return switch
+    return make
+
+
 @pytest.mark.parametrize("cost2, expect", [(0.5, 2), (0.95, 1), (2.0, 1)])
-def test_a_trial_keeps_two_threads_only_when_clearly_faster(monkeypatch, cost2, expect):
-    switch = _FakeSwitch(cost2)
-    monkeypatch.setattr(_products, "perf_counter", switch.perf_counter)
+def test_a_trial_keeps_two_threads_only_when_clearly_faster(fake_clock, cost2, expect):
+    switch = fake_clock(cost2)
     site = _products._Site(exact=True)
     a = np.ones((2, 2))
     for _ in range(2 * _products._TRIALS):  # a trial: alternately one thread and two
@@ -134,20 +145,35 @@ def test_a_trial_keeps_two_threads_only_when_clearly_faster(monkeypatch, cost2, 
     assert site.due == pytest.approx(switch.clock + pause, abs=0.01)
 
 
-def test_a_stall_on_two_threads_brings_a_new_trial(monkeypatch):
-    switch = _FakeSwitch(0.5)
-    monkeypatch.setattr(_products, "perf_counter", switch.perf_counter)
-    site = _products._Site(exact=True)
+def test_a_stall_on_two_threads_backs_off_then_measures_again(fake_clock):
+    switch = fake_clock(0.5)
+    site, other = _products._Site(exact=True), _products._Site(exact=True)
     a = np.ones((2, 2))
+
+    def call(s=site):
+        s.run(switch, a, a, np.empty((2, 2)))
+        return switch.current
+
     for _ in range(2 * _products._TRIALS):
-        site.run(switch, a, a, np.empty((2, 2)))
+        call()
     assert site.choice == 2 and site.due > switch.clock
-    switch.cost[2] = 10e-3  # another process took the second core
-    site.run(switch, a, a, np.empty((2, 2)))
-    assert site.due == 0.0  # measured again at the next call
+    assert call() == 2
+    switch.cost[2] = 10e-3  # another process took the second core: this call stalls
+    call()
+    backoff = _products._backoff
+    assert site.due == 0.0 and backoff["until"] > switch.clock
+    assert backoff["seconds"] == 2 * _products._FIRST_BACKOFF  # the next one is longer
+    # every product of the process stays on one thread until the back-off ends
+    assert call() == 1 and call(other) == 1 and site.trial == -1 and other.trial == -1
+    switch.clock = backoff["until"]
+    for _ in range(2 * _products._TRIALS):  # a trial, whose two-thread calls stall again
+        call()
+    assert site.choice == 1 and backoff["seconds"] == 4 * _products._FIRST_BACKOFF
+    switch.cost[2] = 0.5e-3  # the core is free again
+    switch.clock = max(backoff["until"], site.due)
     for _ in range(2 * _products._TRIALS):
-        site.run(switch, a, a, np.empty((2, 2)))
-    assert site.choice == 1
+        call()
+    assert site.choice == 2 and backoff["seconds"] == 2 * _products._FIRST_BACKOFF
 
 
 @two_cores

@@ -1,0 +1,67 @@
+"""Which training products use the second core: nnlite's thread policy, product by product.
+
+Fits the networks of the benchmark's cases (a), (b) (float64 and float32) and
+(d) with nnlite's default thread setting (``"auto"``) and BLAS on its stock
+threads, then prints every matrix product the fits made: its shapes, whether it
+was found to give the same bits on one thread and on several, the thread count
+chosen at the end, and the time per call on each count in its last trial.
+
+    python benchmarks/thread_choices.py [--epochs 5]
+
+Run it on an idle machine for the idle view, beside a CPU hog
+(``python -c "while True: pass" &``) for the busy one.
+"""
+
+import argparse
+import os
+import sys
+import warnings
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import nnlite  # noqa: E402
+from nnlite import _products  # noqa: E402
+
+
+def fits(epochs):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(20000, 50))
+    y = rng.randint(0, 10, 20000)
+    yield "(a) adam (100,)", lambda: nnlite.MLPClassifier((100,), max_iter=epochs,
+                                                         random_state=0).fit(X, y)
+    for dt in (np.float64, np.float32):
+        Xd = X.astype(dt)
+        yield (f"(b) adam (256,128) {np.dtype(dt).name}",
+               lambda Xd=Xd: nnlite.MLPClassifier((256, 128), max_iter=epochs,
+                                                  random_state=0).fit(Xd, y))
+    yield "(d) lbfgs (50,)", lambda: nnlite.MLPClassifier((50,), solver="lbfgs", max_iter=50,
+                                                         random_state=0).fit(X, y)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=5)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    nnlite.set_blas_threads("auto")
+    print(f"# load average {os.getloadavg()}; nnlite {nnlite.__version__}")
+    print("| fit | product | dtypes | exact on 1 and n threads | chosen | "
+          "us/call on 1 | us/call on n |")
+    print("|---|---|---|---|---|---|---|")
+    for name, fit in fits(args.epochs):
+        _products._sites.clear()
+        fit()
+        for row in _products.report():
+            (ma, ka), (kb, nb) = row["shapes"]
+            seconds = row["seconds"]
+            one, several = ("-", "-") if seconds is None else (
+                f"{seconds[0] * 1e6:.0f}", f"{seconds[1] * 1e6:.0f}")
+            exact = "yes" if row["exact"] else "no"
+            print(f"| {name} | ({ma}x{ka}) @ ({kb}x{nb}) | {row['dtypes']} | {exact} "
+                  f"(n={row['threads']}) | {row['choice']} | {one} | {several} |")
+
+
+if __name__ == "__main__":
+    main()
