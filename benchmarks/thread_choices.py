@@ -6,6 +6,10 @@ threads, then prints every matrix product the fits made: its shapes, whether it
 was found to give the same bits on one thread and on several, the thread count
 chosen at the end, and the time per call on each count in its last trial.
 
+Then the profile: each fit again, on one thread and with ``"auto"``, interleaved
+(``--rounds`` times, medians), split into the time spent in the matrix products
+and the rest of the step (element-wise passes, optimizer, Python), per step.
+
     python benchmarks/thread_choices.py [--epochs 5]
 
 Run it on an idle machine for the idle view, beside a CPU hog
@@ -15,6 +19,7 @@ Run it on an idle machine for the idle view, beside a CPU hog
 import argparse
 import os
 import sys
+import time
 import warnings
 
 import numpy as np
@@ -40,9 +45,40 @@ def fits(epochs):
                                                          random_state=0).fit(X, y)
 
 
+def profile(fits_, rounds):
+    """Median seconds per fit, and in its products, on one thread and with "auto"."""
+    spent = [0.0]
+    plain = _products.matmul
+
+    def timed_matmul(a, b, out=None):
+        start = time.perf_counter()
+        try:
+            return plain(a, b, out)
+        finally:
+            spent[0] += time.perf_counter() - start
+
+    times = {}
+    _products.matmul = timed_matmul  # the layers and the recorded steps look it up per call
+    try:
+        for _ in range(rounds):
+            for name, fit in fits_:
+                for setting in (1, "auto"):
+                    nnlite.set_blas_threads(setting)
+                    spent[0] = 0.0
+                    start = time.perf_counter()
+                    fit()
+                    total = time.perf_counter() - start
+                    times.setdefault((name, setting), []).append((total, spent[0]))
+    finally:
+        _products.matmul = plain
+        nnlite.set_blas_threads("auto")
+    return {key: np.median(np.array(v), axis=0) for key, v in times.items()}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     nnlite.set_blas_threads("auto")
@@ -61,6 +97,20 @@ def main():
             exact = "yes" if row["exact"] else "no"
             print(f"| {name} | ({ma}x{ka}) @ ({kb}x{nb}) | {row['dtypes']} | {exact} "
                   f"(n={row['threads']}) | {row['choice']} | {one} | {several} |")
+    steps = {"(a)": args.epochs * 100, "(b)": args.epochs * 100, "(d)": None}
+    print(f"\n# profile: medians of {args.rounds} interleaved rounds; microseconds per "
+          "minibatch step (whole fit for L-BFGS)")
+    print("| fit | one thread: step | products | rest | auto: step | products | rest |")
+    print("|---|---|---|---|---|---|---|")
+    medians = profile(list(fits(args.epochs)), args.rounds)
+    for name, _ in fits(args.epochs):
+        n = steps[name[:3]]
+        scale = 1e6 / n if n else 1e6
+        cells = []
+        for setting in (1, "auto"):
+            total, products = medians[name, setting] * scale
+            cells += [f"{total:.0f}", f"{products:.0f}", f"{total - products:.0f}"]
+        print(f"| {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

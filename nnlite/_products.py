@@ -9,10 +9,11 @@ No size threshold tells these apart, so each product decides from measurement:
 
 * **Only where the bits stay.**  A product runs on several threads only if its
   shape, layouts and dtypes were found, once per process, to give the same bits
-  on one thread and on several (on random data, or on the operands of its first
-  call when they are large).  OpenBLAS splits the rows and columns of the output
-  among its threads, which leaves most shapes exact; some, mostly weight
-  gradients ``x.T @ g`` over many rows, round differently, and keep one thread.
+  on one thread and on several, on random data (up to ``_CHECK_ELEMENTS``
+  elements in all: larger products keep one thread).  OpenBLAS splits the rows
+  and columns of the output among its threads, which leaves most shapes exact;
+  some (weight gradients ``x.T @ g`` over many rows) round differently, and keep
+  one thread.
   A fit's numbers therefore never depend on the thread count chosen or on the load.
 * **Measured while training runs.**  An exact product alternates one thread and
   several on its next calls (``_TRIALS`` each, timed) and keeps the several
@@ -49,16 +50,22 @@ _TRIALS = 4
 _MARGIN = 0.9
 #: Seconds between trials of one product: the first pause, doubled while the choice
 #: stays, up to the last.
-_FIRST_PAUSE, _LAST_PAUSE = 0.25, 4.0
-#: A call on several threads this many times slower than measured means a busy core.
-_STALL = 3.0
+_FIRST_PAUSE, _LAST_PAUSE = 0.25, 30.0
+#: A product on one thread reads the clock (for its next trial) once per this many calls.
+_CALLS_PER_CLOCK = 32
+#: A call on several threads this many times slower than measured, and slower by at
+#: least _MIN_STALL seconds (a scheduler's time slice, not an idle machine's hiccup),
+#: means a busy core.
+_STALL, _MIN_STALL = 3.0, 2e-3
 #: Seconds on one thread after a stall: the first back-off, doubled at each stall, up to
 #: the last.
 _FIRST_BACKOFF, _LAST_BACKOFF = 1.0, 32.0
 #: OpenBLAS keeps products below about this many multiply-adds on one thread anyway.
 _MIN_WORK = 200_000
-#: Above this many elements a shape is checked on its own operands, not on a random copy.
-_RANDOM_CHECK_ELEMENTS = 1 << 22
+#: Products with more elements (both operands and the result) are not checked, for the
+#: memory of the random copies, and keep one thread.  A check on the real operands
+#: could pass by chance (an all-zero gradient gives zeros on any thread count).
+_CHECK_ELEMENTS = 1 << 24
 
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
@@ -94,7 +101,8 @@ class _Switch:
 class _Site:
     """What is known of one product: whether several threads are exact, which is faster."""
 
-    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical", "measured")
+    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical", "measured",
+                 "countdown")
 
     def __init__(self, exact):
         self.exact = exact
@@ -105,20 +113,27 @@ class _Site:
         self.spent = [0.0, 0.0]  # trial seconds on one thread, on several
         self.typical = 0.0  # seconds per call on the chosen count, from the last trial
         self.measured = None  # (seconds per call on one thread, on several) in the last trial
+        self.countdown = 0  # calls on one thread left before the clock is read again
 
     def run(self, switch, a, b, out):
         if not switch.measured:
             switch.use(switch.threads)
             return np.matmul(a, b, out=out)
         if self.trial < 0:
+            if self.countdown > 0:  # on one thread, no trial due yet: the cheapest path
+                self.countdown -= 1
+                switch.use(1)
+                return np.matmul(a, b, out=out)
             start = perf_counter()
             if start < _backoff["until"]:
                 switch.use(1)
                 return np.matmul(a, b, out=out)
             if start < self.due:
+                if self.choice == 1:
+                    self.countdown = _CALLS_PER_CLOCK
                 switch.use(self.choice)
                 out = np.matmul(a, b, out=out)
-                if self.choice > 1 and perf_counter() - start > _STALL * self.typical:
+                if self.choice > 1 and _stall(perf_counter() - start, self.typical):
                     _stalled()
                     self.due = 0.0  # measure again after the back-off
                 return out
@@ -131,7 +146,7 @@ class _Site:
         self.spent[several] += took
         self.trial += 1
         one_thread = self.spent[0] / ((self.trial + 1) // 2)
-        if several and took > _STALL * one_thread:
+        if several and _stall(took, one_thread):
             _stalled()
             self._decide(1, 0.0)
         elif self.trial == 2 * _TRIALS:
@@ -145,6 +160,10 @@ class _Site:
         self.pause = min(2 * self.pause, _LAST_PAUSE) if choice == self.choice else _FIRST_PAUSE
         self.choice, self.typical, self.trial = choice, typical, -1
         self.due = perf_counter() + self.pause
+
+
+def _stall(took, expected):
+    return took > _STALL * expected and took - expected > _MIN_STALL
 
 
 def _stalled():
@@ -164,19 +183,45 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
-    key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads)
-    site = _sites.get(key)
-    if site is None:
-        site = _sites[key] = _Site(_worth_checking(a, b) and _same_bits(switch, a, b, out))
+    site = _site(switch, a, b, out)
     if not site.exact:
         switch.use(1)
         return np.matmul(a, b, out=out)
     return site.run(switch, a, b, out)
 
 
+def prepared(a, b, out):
+    """``(call, args)``: ``call(*args)`` does what ``matmul(a, b, out)`` does.
+
+    For recorded training steps, which replay the same arrays within one training:
+    the product's site is looked up once, here, not at every call.
+    """
+    switch = _active
+    if switch is None or switch.owner != threading.get_ident():
+        return np.matmul, (a, b, out)
+    site = _site(switch, a, b, out)
+    if not site.exact:
+        return _on_one_thread, (switch, a, b, out)
+    return site.run, (switch, a, b, out)
+
+
+def _on_one_thread(switch, a, b, out):
+    switch.use(1)
+    return np.matmul(a, b, out=out)
+
+
+def _site(switch, a, b, out):
+    key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads)
+    site = _sites.get(key)
+    if site is None:
+        site = _sites[key] = _Site(_worth_checking(a, b) and _same_bits(switch, a, b, out))
+    return site
+
+
 def _worth_checking(a, b):
     return (a.ndim == 2 and b.ndim == 2 and _contiguous(a) and _contiguous(b)
-            and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_WORK)
+            and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_WORK
+            and a.size + b.size + a.shape[0] * b.shape[1] <= _CHECK_ELEMENTS)
 
 
 def _contiguous(x):
@@ -184,10 +229,14 @@ def _contiguous(x):
 
 
 def _same_bits(switch, a, b, out):
-    """Whether ``a @ b`` gives the same bits on one thread and on ``switch.threads``."""
-    if a.size + b.size + out.size <= _RANDOM_CHECK_ELEMENTS:
-        rng = np.random.RandomState(0)
-        a, b = _random_like(a, rng), _random_like(b, rng)
+    """Whether ``a @ b`` gives the same bits on one thread and on ``switch.threads``.
+
+    Checked on random data of the same shapes and layouts: how OpenBLAS splits a
+    product among threads depends on those alone, and a split that rounds
+    differently shows on most random entries.
+    """
+    rng = np.random.RandomState(0)
+    a, b = _random_like(a, rng), _random_like(b, rng)
     results = []
     for n in (1, switch.threads):
         switch.use(n)

@@ -59,11 +59,29 @@ def _parse(value, where):
 
 
 def set_blas_threads(value="auto") -> None:
-    """Choose how many BLAS threads nnlite uses (see the module docstring).
+    """Choose how many BLAS threads nnlite's matrix products use.
 
     Parameters
     ----------
     value : {'auto', 'off'} or int >= 1, default='auto'
+        ``'auto'``: training holds BLAS at one thread, and each of its products
+        that gives the same bits on one thread and on one per core (checked once
+        per shape and process) runs on the count measured fastest while training
+        runs; after a call on several threads stalls (another process took a
+        core), every product runs on one thread for a back-off time.  Large
+        predictions run blocks of rows on one thread per core, each block with
+        BLAS on one thread.  An int ``n``: the same with ``n`` threads, unmeasured.
+        ``'off'``: BLAS is never touched; results then depend on its thread count,
+        as scikit-learn's do.  Except with ``'off'``, results never depend on the
+        setting, the number of cores or the load.
+
+    Notes
+    -----
+    The setting is process-wide; the environment variable ``NNLITE_BLAS_THREADS``
+    gives its initial value.  Changing BLAS's thread count needs the optional
+    package ``threadpoolctl``; without it nnlite leaves BLAS alone.  The
+    performance guide (``docs/performance.md``, "BLAS threads") has the
+    measurements.
 
     Examples
     --------

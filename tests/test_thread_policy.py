@@ -207,3 +207,21 @@ def test_off_and_missing_threadpoolctl_never_switch(fresh_policy, monkeypatch):
     nnlite.set_blas_threads(2)
     with _threads.for_training():
         assert _products._active is None
+
+
+def test_a_product_on_one_thread_reads_the_clock_only_now_and_then(fake_clock):
+    switch = fake_clock(2.0)
+    site = _products._Site(exact=True)
+    a = np.ones((2, 2))
+    for _ in range(2 * _products._TRIALS):
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.choice == 1
+    readings = []
+    clock = _products.perf_counter
+    _products.perf_counter = lambda: readings.append(1) or clock()
+    try:
+        for _ in range(1 + _products._CALLS_PER_CLOCK):
+            site.run(switch, a, a, np.empty((2, 2)))
+    finally:
+        _products.perf_counter = clock
+    assert len(readings) == 1 and switch.current == 1

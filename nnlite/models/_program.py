@@ -89,7 +89,7 @@ def record(net, x, y, loss, alpha, sample_weight, codes, compute_value):
         if type(layer) is Dense:
             inputs[i] = h
             out = layer._buffer("out", (n, layer.units), dt)
-            forward.append((_products.matmul, (h, layer.params["W"], out)))
+            forward.append(_products.prepared(h, layer.params["W"], out))
             b = layer.params["b"] if layer.bias else None
             relu = relu_after[i] is not None and i + 1 < stop
             if b is not None or relu:
@@ -130,9 +130,9 @@ def _dense_backward(calls, dense, x, g, relu_z, n, need_grad_in, dt):
     sums = dense.grads["b"] if dense.bias else None
     if relu_z is not None or sums is not None:
         calls.append((K.relu_back, (g, relu_z, sums, n, dense.units)))
-    calls.append((_products.matmul, (x.T, g, dense.grads["W"])))
+    calls.append(_products.prepared(x.T, g, dense.grads["W"]))
     if not need_grad_in:
         return None
     grad_in = dense._buffer("grad_in", (n, dense.n_in), dt)
-    calls.append((_products.matmul, (g, dense.params["W"].T, grad_in)))
+    calls.append(_products.prepared(g, dense.params["W"].T, grad_in))
     return grad_in
