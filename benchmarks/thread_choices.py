@@ -48,17 +48,22 @@ def fits(epochs):
 def profile(fits_, rounds):
     """Median seconds per fit, and in its products, on one thread and with "auto"."""
     spent = [0.0]
-    plain = _products.matmul
 
-    def timed_matmul(a, b, out=None):
-        start = time.perf_counter()
-        try:
-            return plain(a, b, out)
-        finally:
-            spent[0] += time.perf_counter() - start
+    def timed(call):
+        def run(*args):
+            start = time.perf_counter()
+            try:
+                return call(*args)
+            finally:
+                spent[0] += time.perf_counter() - start
+        return run
 
+    plain_matmul, plain_prepared = _products.matmul, _products.prepared
     times = {}
-    _products.matmul = timed_matmul  # the layers and the recorded steps look it up per call
+    # the layers call matmul per product; recorded steps take their calls from prepared
+    _products.matmul = timed(plain_matmul)
+    _products.prepared = lambda a, b, out: (lambda c: (timed(c[0]), c[1]))(
+        plain_prepared(a, b, out))
     try:
         for _ in range(rounds):
             for name, fit in fits_:
@@ -70,7 +75,7 @@ def profile(fits_, rounds):
                     total = time.perf_counter() - start
                     times.setdefault((name, setting), []).append((total, spent[0]))
     finally:
-        _products.matmul = plain
+        _products.matmul, _products.prepared = plain_matmul, plain_prepared
         nnlite.set_blas_threads("auto")
     return {key: np.median(np.array(v), axis=0) for key, v in times.items()}
 
