@@ -3,7 +3,8 @@
 ``_nnlite_kernels`` (``src/_nnlite_kernels.c``, built by ``pip install``) fuses
 passes of the training loop: bias plus ReLU, the ReLU derivative, bias
 gradients, the softmax around its exponential, gradient scaling and the
-optimizer updates.  Every kernel performs the same IEEE operations on every
+optimizer updates; and it computes the input gradient of a one-unit layer (an
+outer product, slow in GEMM) as BLAS rounds it.  Every kernel performs the same IEEE operations on every
 element, in the same order, as the numpy code it replaces, so results are bit
 for bit the same with or without it; the tests compare both paths.
 
@@ -18,7 +19,7 @@ import os
 
 import numpy as np
 
-_API = 1
+_API = 2
 
 
 def _load():
@@ -56,6 +57,58 @@ def add_bias_relu(z, b, relu):
         return False
     K.bias_act(z, b, z.shape[0], z.shape[1], relu)
     return True
+
+
+def outer_call(col, row, out):
+    """``(K.outer, args)`` computing ``np.matmul(col, row, out=out)``, or None.
+
+    For a column ``(n, 1)`` and a row ``(1, k)``, the product of a layer with one unit
+    and its input gradient: GEMM with an inner dimension of 1 takes as long as a
+    product a hundred times larger, the kernel one pass.  None where the kernel does
+    not apply, or does not give numpy's bits on this machine (checked once per dtype).
+    """
+    dt = out.dtype
+    if (K is None or out.ndim != 2 or col.shape != (out.shape[0], 1)
+            or row.shape != (1, out.shape[1]) or min(out.shape) < 1
+            or not (_fits(out, dt) and _fits(col, dt) and _fits(row, dt))
+            or not _outer_matches_blas(dt)):
+        return None
+    return K.outer, (col, row, out, out.shape[0], out.shape[1])
+
+
+def outer_product(col, row, out):
+    """``np.matmul(col, row, out=out)`` by the kernel, where :func:`outer_call` allows."""
+    call = outer_call(col, row, out)
+    if call is None:
+        return False
+    call[0](*call[1])
+    return True
+
+
+_outer_checked = {}
+
+
+def _outer_matches_blas(dt):
+    """Whether the outer-product kernel gives ``np.matmul``'s bits for ``dt`` here.
+
+    BLAS accumulates each one-term sum onto +0.0 (a -0.0 product comes out +0.0);
+    checked on random data with zeros of both signs, negative entries and products
+    that underflow.
+    """
+    ok = _outer_checked.get(dt)
+    if ok is None:
+        rng = np.random.RandomState(0)
+        col = rng.standard_normal((97, 1)).astype(dt)
+        row = rng.standard_normal((1, 61)).astype(dt)
+        col[::7], row[0, ::9] = 0, -0.0
+        col[1::11] *= -1
+        col[2], row[0, 4] = np.finfo(dt).tiny, np.finfo(dt).tiny  # an underflowing product
+        want = np.matmul(col, row)
+        got = np.empty_like(want)
+        K.outer(col, row, got, *got.shape)
+        bits = np.dtype(f"u{got.itemsize}")
+        ok = _outer_checked[dt] = bool(np.array_equal(got.view(bits), want.view(bits)))
+    return ok
 
 
 def relu_backward(g, z, sums=None):

@@ -18,7 +18,7 @@
 #include <Python.h>
 #include <math.h>
 
-#define KERNELS_API 1
+#define KERNELS_API 2
 
 /* Each hot loop is compiled for the baseline and for AVX2 / AVX-512, and the best
  * one the CPU runs is picked at load time.  Vector instructions round every
@@ -235,6 +235,55 @@ k_bias_act(PyObject *self, PyObject *args)
         bias_act_f(bufs[0].view.buf, bp, n, k, relu);
     Py_END_ALLOW_THREADS
     release(bufs, nb);
+    Py_RETURN_NONE;
+}
+
+/* ---- outer product: out = col @ row for a (n, 1) column and a (1, k) row ------
+ * What BLAS computes for a product whose inner dimension is 1 (the input gradient of
+ * a layer with one unit): each entry one rounded product, accumulated onto +0.0 --
+ * so a -0.0 product comes out as +0.0, as numpy's multiply would not give.  GEMM
+ * spends as long on this as on a hundred times the arithmetic; nnlite/_accel.py
+ * checks once per process that both give the same bits. */
+#define OUTER(NAME, T)                                                              \
+    HOT static void NAME(const T *R col, const T *R row, T *R out, Py_ssize_t n,    \
+                         Py_ssize_t k)                                              \
+    {                                                                               \
+        for (Py_ssize_t i = 0; i < n; i++) {                                        \
+            T c = col[i], *o = out + i * k;                                         \
+            for (Py_ssize_t j = 0; j < k; j++)                                      \
+                o[j] = c * row[j] + (T)0;                                           \
+        }                                                                           \
+    }
+
+OUTER(outer_d, double)
+OUTER(outer_f, float)
+
+static PyObject *
+k_outer(PyObject *self, PyObject *args)
+{
+    PyObject *col, *row, *out;
+    Py_ssize_t n, k;
+    if (!PyArg_ParseTuple(args, "OOOnn", &col, &row, &out, &n, &k))
+        return NULL;
+    Py_ssize_t nk = checked_size(n, k);
+    if (nk < 0)
+        return NULL;
+    Py_ssize_t s = item_size(out);
+    if (s < 0)
+        return NULL;
+    Buf bufs[3] = {{.held = 0}, {.held = 0}, {.held = 0}};
+    if (take(col, &bufs[0], 0, n, s, "col") < 0 || take(row, &bufs[1], 0, k, s, "row") < 0 ||
+        take(out, &bufs[2], 1, nk, s, "out") < 0) {
+        release(bufs, 3);
+        return NULL;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    if (s == 8)
+        outer_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, n, k);
+    else
+        outer_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, n, k);
+    Py_END_ALLOW_THREADS
+    release(bufs, 3);
     Py_RETURN_NONE;
 }
 
@@ -758,6 +807,7 @@ k_sgd(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"bias_act", k_bias_act, METH_VARARGS, "z = act(z + b), act identity or ReLU."},
     {"relu_back", k_relu_back, METH_VARARGS, "g[z <= 0] = 0 and the column sums of g."},
+    {"outer", k_outer, METH_VARARGS, "out = col @ row for a column and a row, as BLAS rounds it."},
     {"softmax_shift", k_softmax_shift, METH_VARARGS, "z = (z + b) - rowmax(z + b)."},
     {"softmax_finish_codes", k_softmax_finish_codes, METH_VARARGS,
      "Normalise exp'd rows, the clipped log-loss value, and p - onehot."},

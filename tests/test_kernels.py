@@ -96,6 +96,41 @@ def test_dense_and_relu_passes(shape, dtype, seed):
 
 
 @needs_kernels
+@given(shape=shapes, dtype=dtypes, seed=seeds)
+def test_outer_product_of_a_one_unit_layer_as_blas_rounds_it(shape, dtype, seed):
+    # the input gradient of a layer with one unit: (n, 1) @ (1, k), where BLAS gives
+    # +0.0 for a -0.0 product; the kernel is used only where it was found to agree
+    rng = np.random.RandomState(seed)
+    col = _wide_values(rng, (shape[0], 1), dtype)
+    row = _wide_values(rng, (1, shape[1]), dtype)
+    assert _accel._outer_matches_blas(np.dtype(dtype))
+    got = np.empty((shape[0], shape[1]), dtype)
+    assert _accel.outer_product(col, row, got)
+    _assert_same(got, np.matmul(col, row))
+    # what it does not take: other shapes, layouts and dtypes
+    assert _accel.outer_call(col, np.zeros((1, shape[1] + 1), dtype), got) is None
+    assert _accel.outer_call(col, row, np.empty(got.shape, np.float16)) is None
+    if min(shape) > 1:
+        assert _accel.outer_call(col, row, np.asfortranarray(got)) is None
+
+
+@needs_kernels
+def test_a_one_unit_layer_backward_equals_the_product(monkeypatch):
+    rng = np.random.RandomState(3)
+    x, g = rng.normal(size=(40, 7)), _wide_values(rng, (40, 1), np.float64)
+    dense = Dense(1)
+    dense.build(7)
+    dense.params["W"][...] = _wide_values(rng, (7, 1), np.float64)
+    dense._forward_fast(x, True, False, False)
+    got = dense._backward_fast(g.copy(), True, False)
+    monkeypatch.setattr(_accel, "_outer_checked", {np.dtype(np.float64): False})
+    dense._forward_fast(x, True, False, False)
+    want = dense._backward_fast(g.copy(), True, False)  # through BLAS now
+    _assert_same(got, want)
+    _assert_same(got, g @ dense.params["W"].T)
+
+
+@needs_kernels
 @given(shape=shapes, dtype=dtypes, seed=seeds, from_logits=st.booleans(),
        compute_value=st.booleans())
 def test_softmax_log_loss_with_class_codes(shape, dtype, seed, from_logits, compute_value):

@@ -120,10 +120,16 @@ class Dense(Layer):
         if not need_grad_in:
             return None
         W = self.params["W"]
-        if not scratch:
-            return _products.matmul(grad_out, W.T)
-        dtype = W.dtype if grad_out.dtype == W.dtype else np.result_type(grad_out.dtype, W.dtype)
-        out = self._buffer("grad_in", (grad_out.shape[0], self.n_in), dtype)
+        out = None
+        if scratch:
+            dtype = W.dtype if grad_out.dtype == W.dtype \
+                else np.result_type(grad_out.dtype, W.dtype)
+            out = self._buffer("grad_in", (grad_out.shape[0], self.n_in), dtype)
+        if self.units == 1:  # an outer product, which GEMM computes slowly (see _accel)
+            target = out if out is not None else np.empty((grad_out.shape[0], self.n_in),
+                                                          W.dtype)
+            if _accel.outer_product(grad_out, W.T, target):
+                return target
         return _products.matmul(grad_out, W.T, out)
 
     def extra_repr(self):

@@ -134,5 +134,8 @@ def _dense_backward(calls, dense, x, g, relu_z, n, need_grad_in, dt):
     if not need_grad_in:
         return None
     grad_in = dense._buffer("grad_in", (n, dense.n_in), dt)
-    calls.append(_products.prepared(g, dense.params["W"].T, grad_in))
+    W_t = dense.params["W"].T
+    # a layer of one unit: the input gradient is an outer product (see _accel.outer_call)
+    outer = _accel.outer_call(g, W_t, grad_in) if dense.units == 1 else None
+    calls.append(outer or _products.prepared(g, W_t, grad_in))
     return grad_in
