@@ -272,7 +272,15 @@ def r2(y, p):
 # measurement
 
 
+#: Seconds of sleep before every timed run (--settle): a BLAS library that ran on
+#: several threads leaves them spinning for a while after its last call, which slows
+#: down whatever runs next on the other cores (a prediction of case (p) took 50 ms
+#: instead of 37 right after a two-thread product), whichever library it is.
+SETTLE = 0.2
+
+
 def timed(fn):
+    time.sleep(SETTLE)
     gc.collect()
     t = time.perf_counter()
     result = fn()
@@ -637,6 +645,10 @@ def parse_args(argv=None):
     ap.add_argument("--cases", default="a,b,c,d,e,r,i,p,t,sweep")
     ap.add_argument("--json", default=None, help="write all measurements to this file")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory runs")
+    ap.add_argument("--settle", type=float, default=SETTLE,
+                    help=f"seconds of sleep before every timed run (default {SETTLE}), so "
+                         "that BLAS threads left spinning by the run before are not "
+                         "charged to it")
     return ap.parse_args(argv)
 
 
