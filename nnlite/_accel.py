@@ -4,9 +4,10 @@
 passes of the training loop: bias plus ReLU, the ReLU derivative, bias
 gradients, the softmax around its exponential, gradient scaling and the
 optimizer updates; and it computes the input gradient of a one-unit layer (an
-outer product, slow in GEMM) as BLAS rounds it.  Every kernel performs the same IEEE operations on every
-element, in the same order, as the numpy code it replaces, so results are bit
-for bit the same with or without it; the tests compare both paths.
+outer product, slow in GEMM) as BLAS rounds it.  Every kernel performs the same
+IEEE operations on every element, in the same order, as the numpy code (or the
+BLAS call) it replaces, so results are bit for bit the same with or without it;
+the tests compare both paths.
 
 Each function here returns True when a kernel did the work and False when the
 caller must run its numpy code (no kernel, an unusual dtype, a non-contiguous

@@ -200,6 +200,8 @@ def prepared(a, b, out):
     if switch is None or switch.owner != threading.get_ident():
         return np.matmul, (a, b, out)
     site = _site(switch, a, b, out)
+    if site is _UNCHECKED:
+        return matmul, (a, b, out)  # checked at a later call
     if not site.exact:
         return _on_one_thread, (switch, a, b, out)
     return site.run, (switch, a, b, out)
@@ -214,8 +216,15 @@ def _site(switch, a, b, out):
     key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads)
     site = _sites.get(key)
     if site is None:
-        site = _sites[key] = _Site(_worth_checking(a, b) and _same_bits(switch, a, b, out))
+        exact = _worth_checking(a, b) and _same_bits(switch, a, b, out)
+        if exact is None:  # could not tell now: one thread this time, ask again next time
+            return _UNCHECKED
+        site = _sites[key] = _Site(exact)
     return site
+
+
+#: Stands for a product whose exactness could not be checked yet (see _same_bits).
+_UNCHECKED = _Site(False)
 
 
 def _worth_checking(a, b):
@@ -234,6 +243,10 @@ def _same_bits(switch, a, b, out):
     Checked on random data of the same shapes and layouts: how OpenBLAS splits a
     product among threads depends on those alone, and a split that rounds
     differently shows on most random entries.
+
+    None when that cannot be told now: another holder of BLAS's thread count (a
+    prediction, another training) keeps it at one thread, and comparing one thread
+    with itself would prove nothing.
     """
     rng = np.random.RandomState(0)
     a, b = _random_like(a, rng), _random_like(b, rng)
@@ -241,6 +254,9 @@ def _same_bits(switch, a, b, out):
     for n in (1, switch.threads):
         switch.use(n)
         results.append(np.matmul(a, b, out=np.empty_like(out)))
+        if switch.current != n:  # refused, or taken back to one thread meanwhile
+            switch.use(1)
+            return None
     switch.use(1)
     return np.array_equal(results[0], results[1])
 

@@ -1,7 +1,9 @@
 """Training's thread policy: more BLAS threads only where the bits stay (nnlite._products)."""
 
+import contextlib
 import os
 import threading
+import time
 import warnings
 
 import numpy as np
@@ -39,7 +41,9 @@ def _fit_weights(setting, solver="adam", blas=2):
     nnlite.set_blas_threads(setting)
     model = nnlite.MLPClassifier((256, 128), solver=solver, max_iter=3, batch_size=400,
                                  random_state=0)
-    with warnings.catch_warnings(), threadpoolctl.threadpool_limits(blas, user_api="blas"):
+    limits = (contextlib.nullcontext() if blas is None
+              else threadpoolctl.threadpool_limits(blas, user_api="blas"))
+    with warnings.catch_warnings(), limits:
         warnings.simplefilter("ignore")  # max_iter reached
         model.fit(X, y)
     return np.concatenate([a.ravel() for a in model.coefs_ + model.intercepts_])
@@ -225,3 +229,67 @@ def test_a_product_on_one_thread_reads_the_clock_only_now_and_then(fake_clock):
     finally:
         _products.perf_counter = clock
     assert len(readings) == 1 and switch.current == 1
+
+
+@two_cores
+def test_training_on_two_threads_beside_predictions_from_another_thread(fresh_policy):
+    # the training owns BLAS's thread count; a large prediction from another thread holds
+    # BLAS at one thread while its row blocks run: both keep their one-thread bits
+    rng = np.random.RandomState(2)
+    X, y = rng.normal(size=(1500, 64)), rng.randint(0, 3, 1500)
+    Xp = rng.normal(size=(20_000, 64))
+    # BLAS allowed two threads for the whole test: threadpoolctl changes the count for
+    # the whole process, so it is not called while the other thread predicts
+    with warnings.catch_warnings(), threadpoolctl.threadpool_limits(2, user_api="blas"):
+        warnings.simplefilter("ignore")
+        nnlite.set_blas_threads(1)
+        predictor = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+        with threadpoolctl.threadpool_limits(1, user_api="blas"):
+            want_proba = predictor.network_._forward_fast(Xp, False, False, False)[0]
+        want = _fit_weights(1, blas=None)
+        nnlite.set_blas_threads(2)
+        got, errors = {}, []
+
+        def train():
+            try:
+                got["weights"] = _fit_weights(2, blas=None)
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+        worker = threading.Thread(target=train)
+        worker.start()
+        deadline = time.perf_counter() + 10
+        while _products._active is None and worker.is_alive() and time.perf_counter() < deadline:
+            time.sleep(0.0005)  # until the training holds BLAS and owns its thread count
+        while worker.is_alive():  # predictions with gaps, where training may use 2 threads
+            if not np.array_equal(predictor.predict_proba(Xp), want_proba):
+                errors.append("prediction")
+            time.sleep(0.003)
+        worker.join()
+    assert not errors
+    np.testing.assert_array_equal(got["weights"], want)
+    assert any(row["exact"] for row in _products.report() if row["threads"] == 2)
+
+
+@two_cores
+def test_row_block_pool_in_a_forked_child():
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    rng = np.random.RandomState(4)
+    X, y = rng.normal(size=(500, 64)), rng.randint(0, 3, 500)
+    Xp = rng.normal(size=(20_000, 64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+    saved = _threads.get_blas_threads()
+    nnlite.set_blas_threads(2)
+    try:
+        want = model.predict_proba(Xp)  # the parent's pool is running now
+        pid = os.fork()
+        if pid == 0:  # the child: a pool of its own, the same bits
+            ok = np.array_equal(model.predict_proba(Xp), want)
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    finally:
+        nnlite.set_blas_threads(saved)
