@@ -39,6 +39,7 @@ threads, unmeasured; the others run on one.
 
 from __future__ import annotations
 
+import os
 import threading
 from time import perf_counter
 
@@ -91,11 +92,52 @@ class _Switch:
             self.setter(n)
             self.current = n
 
+    def back_to_one(self):
+        """One thread again, after a product on several."""
+        self.use(1)
+
     def force_one(self):
         """Back to one thread (called under the lock when another holder arrives)."""
         if self.current != 1:
-            self.setter(1)
+            # current first: the setter releases the GIL, and a product check of the
+            # owner must not read "several" once BLAS is on one thread
             self.current = 1
+            self.setter(1)
+
+
+# A product on several threads is in flight while this is held: os.fork waits for it.
+# OpenBLAS's own fork handler hangs when a multithreaded call runs in another thread.
+_in_flight = threading.Lock()
+
+
+def _several(switch, n, a, b, out):
+    """``a @ b`` on ``n`` BLAS threads; BLAS is back on one thread afterwards, so that
+    the other BLAS calls of the training (the penalty's dot products, the losses, a
+    callback's) run on the one thread their bits were promised for."""
+    with _in_flight:
+        switch.use(n)
+        try:
+            return np.matmul(a, b, out=out)
+        finally:
+            switch.back_to_one()
+
+
+def _compute(switch, n, a, b, out):
+    if n == 1:
+        switch.use(1)
+        return np.matmul(a, b, out=out)
+    return _several(switch, n, a, b, out)
+
+
+def _fork_child():
+    global _in_flight
+    _in_flight = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # the lock of the moment, also after earlier forks
+    os.register_at_fork(before=lambda: _in_flight.acquire(),
+                        after_in_parent=lambda: _in_flight.release(),
+                        after_in_child=_fork_child)
 
 
 class _Site:
@@ -117,8 +159,7 @@ class _Site:
 
     def run(self, switch, a, b, out):
         if not switch.measured:
-            switch.use(switch.threads)
-            return np.matmul(a, b, out=out)
+            return _compute(switch, switch.threads, a, b, out)
         if self.trial < 0:
             if self.countdown > 0:  # on one thread, no trial due yet: the cheapest path
                 self.countdown -= 1
@@ -131,17 +172,15 @@ class _Site:
             if start < self.due:
                 if self.choice == 1:
                     self.countdown = _CALLS_PER_CLOCK
-                switch.use(self.choice)
-                out = np.matmul(a, b, out=out)
+                out = _compute(switch, self.choice, a, b, out)
                 if self.choice > 1 and _stall(perf_counter() - start, self.typical):
                     _stalled()
                     self.due = 0.0  # measure again after the back-off
                 return out
             self.trial, self.spent = 0, [0.0, 0.0]
         several = self.trial % 2
-        switch.use(switch.threads if several else 1)
         start = perf_counter()
-        out = np.matmul(a, b, out=out)
+        out = _compute(switch, switch.threads if several else 1, a, b, out)
         took = perf_counter() - start
         self.spent[several] += took
         self.trial += 1
@@ -250,15 +289,17 @@ def _same_bits(switch, a, b, out):
     """
     rng = np.random.RandomState(0)
     a, b = _random_like(a, rng), _random_like(b, rng)
-    results = []
-    for n in (1, switch.threads):
-        switch.use(n)
-        results.append(np.matmul(a, b, out=np.empty_like(out)))
-        if switch.current != n:  # refused, or taken back to one thread meanwhile
-            switch.use(1)
-            return None
     switch.use(1)
-    return np.array_equal(results[0], results[1])
+    one = np.matmul(a, b, out=np.empty_like(out))
+    with _in_flight:
+        switch.use(switch.threads)
+        try:
+            several = np.matmul(a, b, out=np.empty_like(out))
+            if switch.current != switch.threads:  # refused, or taken back meanwhile
+                return None
+        finally:
+            switch.back_to_one()
+    return np.array_equal(one, several)
 
 
 def _random_like(x, rng):

@@ -191,6 +191,22 @@ def _limit(n):
                     _set_threads(lib, original)
 
 
+def _reset_after_fork():
+    # the child has only the thread that forked: a lock another thread held stays held
+    # for good, and a training running in another thread is not there any more
+    global _lock
+    _lock = threading.Lock()
+    switch = _products._active
+    if switch is not None:
+        switch.lock = _lock
+        if switch.owner != threading.get_ident():
+            _products._active = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_after_fork)
+
+
 def _threads_to_use(setting):
     """Threads for exact products and prediction blocks, under a held limit (else 1)."""
     controller = _get_controller()

@@ -104,7 +104,7 @@ def test_exactness_is_checked_on_real_blas(fresh_policy):
 
 
 class _FakeSwitch:
-    """Records thread counts; its products cost 1.0 on one thread, ``cost2`` on two."""
+    """Records thread counts; its products cost 1 ms on one thread, ``cost2`` ms on two."""
 
     measured, threads = True, 2
 
@@ -113,14 +113,16 @@ class _FakeSwitch:
         self.clock = 0.0
 
     def use(self, n):
-        self.current = n
+        # every product starts by choosing its thread count: the product that follows
+        # takes the time of that count
+        self.current = self.last = n
+        self.clock += self.cost[n]
+
+    def back_to_one(self):
+        self.current = 1
 
     def perf_counter(self):
-        # each reading advances time by half a product at the current count, so a call
-        # between two readings "takes" a time proportional to that cost
-        now = self.clock
-        self.clock += self.cost[self.current] / 2
-        return now
+        return self.clock
 
 
 @pytest.fixture
@@ -143,7 +145,7 @@ def test_a_trial_keeps_two_threads_only_when_clearly_faster(fake_clock, cost2, e
     for _ in range(2 * _products._TRIALS):  # a trial: alternately one thread and two
         site.run(switch, a, a, np.empty((2, 2)))
     assert site.trial == -1 and site.choice == expect
-    assert site.measured == pytest.approx((0.5e-3, cost2 * 0.5e-3))
+    assert site.measured == pytest.approx((1e-3, cost2 * 1e-3))
     # the next trial after a pause: the first one after a change, twice that after none
     pause = _products._FIRST_PAUSE * (1 if expect == 2 else 2)
     assert site.due == pytest.approx(switch.clock + pause, abs=0.01)
@@ -156,7 +158,8 @@ def test_a_stall_on_two_threads_backs_off_then_measures_again(fake_clock):
 
     def call(s=site):
         s.run(switch, a, a, np.empty((2, 2)))
-        return switch.current
+        assert switch.current == 1  # back on one thread after every product
+        return switch.last  # the count the product ran on
 
     for _ in range(2 * _products._TRIALS):
         call()
@@ -228,7 +231,7 @@ def test_a_product_on_one_thread_reads_the_clock_only_now_and_then(fake_clock):
             site.run(switch, a, a, np.empty((2, 2)))
     finally:
         _products.perf_counter = clock
-    assert len(readings) == 1 and switch.current == 1
+    assert len(readings) == 1 and switch.last == 1
 
 
 @two_cores
@@ -293,3 +296,130 @@ def test_row_block_pool_in_a_forked_child():
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
     finally:
         nnlite.set_blas_threads(saved)
+
+
+@two_cores
+def test_blas_is_back_on_one_thread_after_a_product_on_two(fresh_policy):
+    # the training's other BLAS calls (the penalty's dot products, losses, callbacks)
+    # must keep the one-thread bits
+    nnlite.set_blas_threads(2)
+    rng = np.random.RandomState(5)
+    a, b = rng.normal(size=(400, 256)), rng.normal(size=(256, 128))
+    with threadpoolctl.threadpool_limits(2, user_api="blas"), _threads.for_training():
+        _products.matmul(a, b)
+        assert _products._sites and _numpy_blas_threads() == 1
+
+
+@two_cores
+@pytest.mark.parametrize("seed", [1, 5, 6])
+def test_lbfgs_with_a_large_penalty_on_two_threads(fresh_policy, seed):
+    # long penalty dot products after the last product of the step: seen to differ when
+    # BLAS stayed on two threads after it
+    rng = np.random.RandomState(seed)
+    X, y = rng.normal(size=(200, 64)), rng.normal(size=200)
+    fits = []
+    for setting in (1, 2):
+        nnlite.set_blas_threads(setting)
+        with warnings.catch_warnings(), threadpoolctl.threadpool_limits(2, user_api="blas"):
+            warnings.simplefilter("ignore")
+            model = nnlite.MLPRegressor(hidden_layer_sizes=(512, 128), solver="lbfgs",
+                                        alpha=1e-2, max_iter=15, random_state=seed)
+            model.fit(X, y)
+        fits.append((model.loss_, np.concatenate([c.ravel() for c in model.coefs_])))
+    assert fits[0][0] == fits[1][0]
+    np.testing.assert_array_equal(fits[0][1], fits[1][1])
+
+
+@two_cores
+def test_small_predictions_hold_blas_at_one_thread(fresh_policy, monkeypatch):
+    from nnlite import Dense
+    seen = []
+    real = Dense._forward_fast
+
+    def spy(self, *args, **kwargs):
+        seen.append(_numpy_blas_threads())
+        return real(self, *args, **kwargs)
+
+    net = nnlite.Sequential([Dense(8), nnlite.ReLU(), Dense(2)], random_state=0).build(4)
+    monkeypatch.setattr(Dense, "_forward_fast", spy)
+    nnlite.set_blas_threads("auto")
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        net.predict(np.ones((5, 4)))
+        assert seen and set(seen) == {1}
+        assert _numpy_blas_threads() == 2  # put back afterwards
+        nnlite.set_blas_threads("off")
+        seen.clear()
+        net.predict(np.ones((5, 4)))
+        assert set(seen) == {2}
+
+
+@two_cores
+def test_fork_while_a_training_runs_products_on_two_threads(tmp_path):
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork here")
+    import subprocess
+    import sys
+
+    script = tmp_path / "fork_during_training.py"
+    script.write_text(
+        "import os, threading, warnings\n"
+        "import numpy as np, nnlite\n"
+        "warnings.simplefilter('ignore')\n"
+        "nnlite.set_blas_threads(2)\n"
+        "rng = np.random.RandomState(0)\n"
+        "X, y = rng.normal(size=(3000, 64)), rng.randint(0, 3, 3000)\n"
+        "fit = threading.Thread(target=lambda: nnlite.MLPClassifier(\n"
+        "    (256, 128), max_iter=5, random_state=0).fit(X, y))\n"
+        "fit.start()\n"
+        "forks = 0\n"
+        "while fit.is_alive() and forks < 40:\n"
+        "    pid = os.fork()\n"
+        "    if pid == 0:\n"
+        "        os._exit(0)\n"
+        "    os.waitpid(pid, 0)\n"
+        "    forks += 1\n"
+        "fit.join()\n"
+        "print('forks', forks)\n")
+    env = dict(os.environ)
+    env.pop("OPENBLAS_NUM_THREADS", None)
+    env.pop("OMP_NUM_THREADS", None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        [os.path.dirname(os.path.dirname(os.path.abspath(nnlite.__file__)))]
+        + [p for p in [env.get("PYTHONPATH")] if p])
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("forks")
+
+
+@two_cores
+def test_predictions_while_the_pool_grows(fresh_policy):
+    rng = np.random.RandomState(6)
+    X, y = rng.normal(size=(500, 64)), rng.randint(0, 3, 500)
+    Xp = rng.normal(size=(20_000, 64))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+    want = model.predict_proba(Xp)
+    errors, stop = [], threading.Event()
+
+    def predict():
+        while not stop.is_set():
+            try:
+                if not np.array_equal(model.predict_proba(Xp), want):
+                    errors.append("bits")
+            except Exception as exc:  # reported below
+                errors.append(exc)
+
+    workers = [threading.Thread(target=predict) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        for n in range(2, 12):  # every new setting asks for a larger pool
+            nnlite.set_blas_threads(n)
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        for w in workers:
+            w.join()
+    assert not errors

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from .. import _accel, _backends, _validation
+from .. import _accel, _backends, _threads, _validation
 from ..layers import Dense, Layer, ReLU
 from ..params import ParamBuffer, ParamSpec
 from . import _program, _rowblocks
@@ -260,6 +260,10 @@ class Network(Layer):
                 out = _rowblocks.predict(self, x, rows)
                 if out is not None:
                     return out
+            # BLAS on one thread, as for training: the bits then do not depend on what
+            # another thread's training has set it to at this moment
+            with _threads.for_prediction():
+                return self._forward_fast(x, train, False, False)[0]
         return self._forward_fast(x, train, False, False)[0]
 
     def _forward_fast(self, x, train, owned, scratch):

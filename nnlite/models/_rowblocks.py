@@ -158,14 +158,20 @@ def predict(net, x, rows):
         work_size = max(b - a for a, b in blocks) * widest
         out = np.empty((x.shape[0], layers[last].units), net.dtype)
         job = (layers, x, out, last, work_size, _BlockQueue(blocks))
-        helpers = [_pool(threads - 1).submit(_run_blocks, *job)
-                   for _ in range(min(threads, len(blocks)) - 1)]
+        helpers = _submit(threads - 1, min(threads, len(blocks)) - 1, job)
+        errors = []
         try:
             _run_blocks(*job)
-        finally:
-            job[-1].close()  # after an error here, the helpers stop after their block
-            for helper in helpers:
+        except BaseException as exc:
+            errors.append(exc)
+        job[-1].close()  # after an error, the helpers stop after their block
+        for helper in helpers:  # all of them end before BLAS's limit is let go
+            try:
                 helper.result()
+            except BaseException as exc:
+                errors.append(exc)
+        if errors:
+            raise errors[0]
         return out
 
 
@@ -202,15 +208,21 @@ _pool_lock = threading.Lock()
 _executor = None  # (ThreadPoolExecutor, its number of threads), grown on demand
 
 
-def _pool(size):
-    """A process-wide pool of at least ``size`` helper threads."""
+def _submit(size, count, job):
+    """``count`` helpers running ``_run_blocks(*job)`` on a pool of at least ``size`` threads.
+
+    Under the pool's lock: a pool replaced by a larger one is shut down only once no
+    caller can submit to it any more (its running helpers finish their work).
+    """
     global _executor
+    if count <= 0:
+        return []
     with _pool_lock:
         if _executor is None or _executor[1] < size:
             if _executor is not None:
                 _executor[0].shutdown(wait=False)
             _executor = (ThreadPoolExecutor(size, thread_name_prefix="nnlite-rows"), size)
-        return _executor[0]
+        return [_executor[0].submit(_run_blocks, *job) for _ in range(count)]
 
 
 def _forget_pool_after_fork():

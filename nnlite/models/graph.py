@@ -22,6 +22,7 @@ import copy
 
 import numpy as np
 
+from .. import _threads
 from .._validation import Inputs
 from ..layers import Dense
 from ..layers.node import Input, Node
@@ -208,7 +209,10 @@ class Graph(Network):
         if self._chain:
             return super()._forward(x, train)
         self._ensure_built(x)
-        return self._values(x, train, len(self._steps))[-1]
+        if train:
+            return self._values(x, train, len(self._steps))[-1]
+        with _threads.for_prediction():  # BLAS on one thread, as in Sequential._forward
+            return self._values(x, train, len(self._steps))[-1]
 
     def _ensure_built(self, x):
         if not self.built:
