@@ -10,8 +10,9 @@ the second core is worth up to two times.  nnlite therefore decides itself:
     training holds every BLAS library at one thread, and each of its matrix
     products that gives the same bits on every thread count runs on the count
     measured fastest while training runs (one, or one per core BLAS started
-    with; see :mod:`nnlite._products`).  Predictions on large inputs run blocks of
-    rows on that many threads, each block on one BLAS thread;
+    with; see :mod:`nnlite._products`), BLAS back on one thread after it.
+    Predictions hold BLAS at one thread; on large inputs they run blocks of rows
+    on that many Python threads;
 an int ``n >= 1``
     the same, with every such product on ``n`` threads, unmeasured, and
     predictions on ``n`` threads;
@@ -70,7 +71,8 @@ def set_blas_threads(value="auto") -> None:
         runs; after a call on several threads stalls (another process took a
         core), every product runs on one thread for a back-off time.  Large
         predictions run blocks of rows on one thread per core, each block with
-        BLAS on one thread.  An int ``n``: the same with ``n`` threads, unmeasured.
+        BLAS on one thread; smaller ones hold BLAS at one thread too.  An int
+        ``n``: the same with ``n`` threads, unmeasured.
         ``'off'``: BLAS is never touched; results then depend on its thread count,
         as scikit-learn's do.  Except with ``'off'``, results never depend on the
         setting, the number of cores or the load.
