@@ -28,6 +28,10 @@ No size threshold tells these apart, so each product decides from measurement:
   the one-thread time) puts every product of the process on one thread for a
   back-off time, doubled at each stall (``_FIRST_BACKOFF`` to ``_LAST_BACKOFF``
   seconds) and halved by each trial that passes without one.
+* **One thread between products.**  A product on several threads sets BLAS back
+  to one when it returns, so the training's other BLAS calls (the penalty's dot
+  products, the losses, a callback's) keep their one-thread bits; ``os.fork``
+  waits for such a product in flight (OpenBLAS's fork handler can hang on one).
 * **One switch, one owner.**  The thread count is one process-wide setting; only
   the training that limited BLAS first switches it, and only while nothing else
   (another training, a prediction) holds the limit.  Switching numpy's OpenBLAS
@@ -123,6 +127,7 @@ def _several(switch, n, a, b, out):
 
 
 def _compute(switch, n, a, b, out):
+    """``a @ b`` into ``out`` on ``n`` BLAS threads."""
     if n == 1:
         switch.use(1)
         return np.matmul(a, b, out=out)
@@ -163,12 +168,10 @@ class _Site:
         if self.trial < 0:
             if self.countdown > 0:  # on one thread, no trial due yet: the cheapest path
                 self.countdown -= 1
-                switch.use(1)
-                return np.matmul(a, b, out=out)
+                return _compute(switch, 1, a, b, out)
             start = perf_counter()
             if start < _backoff["until"]:
-                switch.use(1)
-                return np.matmul(a, b, out=out)
+                return _compute(switch, 1, a, b, out)
             if start < self.due:
                 if self.choice == 1:
                     self.countdown = _CALLS_PER_CLOCK
@@ -224,8 +227,7 @@ def matmul(a, b, out=None):
         out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     site = _site(switch, a, b, out)
     if not site.exact:
-        switch.use(1)
-        return np.matmul(a, b, out=out)
+        return _compute(switch, 1, a, b, out)
     return site.run(switch, a, b, out)
 
 
@@ -242,13 +244,8 @@ def prepared(a, b, out):
     if site is _UNCHECKED:
         return matmul, (a, b, out)  # checked at a later call
     if not site.exact:
-        return _on_one_thread, (switch, a, b, out)
+        return _compute, (switch, 1, a, b, out)
     return site.run, (switch, a, b, out)
-
-
-def _on_one_thread(switch, a, b, out):
-    switch.use(1)
-    return np.matmul(a, b, out=out)
 
 
 def _site(switch, a, b, out):

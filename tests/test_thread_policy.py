@@ -234,19 +234,26 @@ def test_a_product_on_one_thread_reads_the_clock_only_now_and_then(fake_clock):
     assert len(readings) == 1 and switch.last == 1
 
 
+def _predictor(seed):
+    """A fitted one-layer classifier and 20,000 rows to predict, large enough for blocks."""
+    rng = np.random.RandomState(seed)
+    X, y = rng.normal(size=(500, 64)), rng.randint(0, 3, 500)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter reached
+        model = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+    return model, rng.normal(size=(20_000, 64))
+
+
 @two_cores
 def test_training_on_two_threads_beside_predictions_from_another_thread(fresh_policy):
     # the training owns BLAS's thread count; a large prediction from another thread holds
     # BLAS at one thread while its row blocks run: both keep their one-thread bits
-    rng = np.random.RandomState(2)
-    X, y = rng.normal(size=(1500, 64)), rng.randint(0, 3, 1500)
-    Xp = rng.normal(size=(20_000, 64))
     # BLAS allowed two threads for the whole test: threadpoolctl changes the count for
     # the whole process, so it is not called while the other thread predicts
     with warnings.catch_warnings(), threadpoolctl.threadpool_limits(2, user_api="blas"):
         warnings.simplefilter("ignore")
         nnlite.set_blas_threads(1)
-        predictor = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+        predictor, Xp = _predictor(2)
         with threadpoolctl.threadpool_limits(1, user_api="blas"):
             want_proba = predictor.network_._forward_fast(Xp, False, False, False)[0]
         want = _fit_weights(1, blas=None)
@@ -278,12 +285,7 @@ def test_training_on_two_threads_beside_predictions_from_another_thread(fresh_po
 def test_row_block_pool_in_a_forked_child():
     if not hasattr(os, "fork"):
         pytest.skip("no fork here")
-    rng = np.random.RandomState(4)
-    X, y = rng.normal(size=(500, 64)), rng.randint(0, 3, 500)
-    Xp = rng.normal(size=(20_000, 64))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+    model, Xp = _predictor(4)
     saved = _threads.get_blas_threads()
     nnlite.set_blas_threads(2)
     try:
@@ -394,12 +396,7 @@ def test_fork_while_a_training_runs_products_on_two_threads(tmp_path):
 
 @two_cores
 def test_predictions_while_the_pool_grows(fresh_policy):
-    rng = np.random.RandomState(6)
-    X, y = rng.normal(size=(500, 64)), rng.randint(0, 3, 500)
-    Xp = rng.normal(size=(20_000, 64))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = nnlite.MLPClassifier((128,), max_iter=1, random_state=1).fit(X, y)
+    model, Xp = _predictor(6)
     want = model.predict_proba(Xp)
     errors, stop = [], threading.Event()
 
