@@ -79,11 +79,7 @@ def outer_call(col, row, out):
 
 def outer_product(col, row, out):
     """``np.matmul(col, row, out=out)`` by the kernel, where :func:`outer_call` allows."""
-    call = outer_call(col, row, out)
-    if call is None:
-        return False
-    call[0](*call[1])
-    return True
+    return _run(outer_call(col, row, out))
 
 
 _outer_checked = {}
@@ -131,11 +127,23 @@ def column_sums(g, out):
 
 def softmax_shift(z, codes=None, picked=None):
     """``z -= z.max(axis=1)[:, None]``; with ``codes``, ``picked[i] = z[i, codes[i]]`` after."""
+    return _run(softmax_shift_call(z, codes, picked))
+
+
+def softmax_shift_call(z, codes=None, picked=None):
+    """``(call, args)`` doing :func:`softmax_shift`, or None (the caller runs numpy)."""
     if K is None or z.ndim != 2 or z.shape[1] == 0 or not _fits(z, z.dtype):
-        return False
+        return None
     if codes is not None and not (_fits_codes(codes) and _fits(picked, z.dtype)):
+        return None
+    return K.softmax_shift, (z, None, codes, picked, z.shape[0], z.shape[1])
+
+
+def _run(call):
+    """Run a ``(call, args)`` pair; False for None (no kernel applies)."""
+    if call is None:
         return False
-    K.softmax_shift(z, None, codes, picked, z.shape[0], z.shape[1])
+    call[0](*call[1])
     return True
 
 
@@ -156,11 +164,18 @@ def softmax_finish_codes(e, codes, totals, sums, want_value, eps):
     ``(False, None)`` when the caller must run its numpy code; see
     ``LogLoss._fused_inplace``.
     """
+    call = softmax_finish_codes_call(e, codes, totals, sums, want_value, eps)
+    return (False, None) if call is None else (True, call[0](*call[1]))
+
+
+def softmax_finish_codes_call(e, codes, totals, sums, want_value, eps):
+    """``(call, args)``: ``call(*args)`` returns the value :func:`softmax_finish_codes`
+    would; None where the caller must run its numpy code."""
     if K is None or e.ndim != 2 or not _fits(e, e.dtype) or not _fits(totals, e.dtype) \
             or not _fits_codes(codes) or (sums is not None and not _fits(sums, e.dtype)):
-        return False, None
-    return True, K.softmax_finish_codes(e, codes, totals, sums, e.shape[0], e.shape[1],
-                                        want_value, float(eps))
+        return None
+    return K.softmax_finish_codes, (e, codes, totals, sums, e.shape[0], e.shape[1],
+                                    want_value, float(eps))
 
 
 def _fits_codes(codes):
@@ -172,11 +187,18 @@ def squared_error_delta(z, y, want_value):
 
     Returns ``(True, value)``, or ``(False, None)`` when the caller must run its numpy code.
     """
+    call = squared_error_call(z, y, want_value)
+    return (False, None) if call is None else (True, call[0](*call[1]))
+
+
+def squared_error_call(z, y, want_value):
+    """``(call, args)``: ``call(*args)`` does :func:`squared_error_delta` and returns its
+    value; None where the caller must run its numpy code."""
     if K is None or z.ndim != 2 or y.shape != z.shape or not _fits(z, z.dtype) \
             or not _fits(y, z.dtype) or z.shape[0] == 0:
-        return False, None
-    return True, K.squared_error(z, y, np.empty(z.shape[1], z.dtype), z.shape[0], z.shape[1],
-                                 want_value)
+        return None
+    return K.squared_error, (z, y, np.empty(z.shape[1], z.dtype), z.shape[0], z.shape[1],
+                             want_value)
 
 
 def scale_gradient(grad, theta, n_penalized, alpha, s):
@@ -185,18 +207,22 @@ def scale_gradient(grad, theta, n_penalized, alpha, s):
     ``s`` is the number of samples (a Python int) or a sum of sample weights (a numpy
     scalar).
     """
+    return _run(scale_gradient_call(grad, theta, n_penalized, alpha, s))
+
+
+def scale_gradient_call(grad, theta, n_penalized, alpha, s):
+    """``(call, args)`` doing :func:`scale_gradient`, or None (the caller runs numpy)."""
     dt = grad.dtype
     if K is None or not (_fits(grad, dt) and _fits(theta, dt)):
-        return False
+        return None
     if dt == _F32:
         # beside float32 arrays numpy 2 rounds Python numbers to float32 and computes
         # with numpy float64 scalars in float64; the kernel takes alpha in float32
         if not _NUMPY2 or (alpha and type(alpha) not in (int, float)):
-            return False
+            return None
         if type(s) is int:
             s = np.float32(s)
-    K.scale_grad(grad, theta, grad.size, n_penalized, float(alpha), float(s))
-    return True
+    return K.scale_grad, (grad, theta, grad.size, n_penalized, float(alpha), float(s))
 
 
 def adam(theta, grad, m, v, lr, b1, b2, eps):

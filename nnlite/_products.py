@@ -96,6 +96,12 @@ class _Switch:
             self.setter(n)
             self.current = n
 
+    def one_thread(self, a, b, out):
+        """``a @ b`` into ``out`` on one thread."""
+        if self.current != 1:
+            self.use(1)
+        return np.matmul(a, b, out=out)
+
     def back_to_one(self):
         """One thread again, after a product on several."""
         self.use(1)
@@ -129,8 +135,7 @@ def _several(switch, n, a, b, out):
 def _compute(switch, n, a, b, out):
     """``a @ b`` into ``out`` on ``n`` BLAS threads."""
     if n == 1:
-        switch.use(1)
-        return np.matmul(a, b, out=out)
+        return switch.one_thread(a, b, out)
     return _several(switch, n, a, b, out)
 
 
@@ -168,7 +173,9 @@ class _Site:
         if self.trial < 0:
             if self.countdown > 0:  # on one thread, no trial due yet: the cheapest path
                 self.countdown -= 1
-                return _compute(switch, 1, a, b, out)
+                if switch.current != 1:  # switch.one_thread, inlined: the hot path
+                    switch.use(1)
+                return np.matmul(a, b, out=out)
             start = perf_counter()
             if start < _backoff["until"]:
                 return _compute(switch, 1, a, b, out)
@@ -244,7 +251,7 @@ def prepared(a, b, out):
     if site is _UNCHECKED:
         return matmul, (a, b, out)  # checked at a later call
     if not site.exact:
-        return _compute, (switch, 1, a, b, out)
+        return switch.one_thread, (a, b, out)
     return site.run, (switch, a, b, out)
 
 

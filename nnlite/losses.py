@@ -177,6 +177,17 @@ class Loss:
         np.subtract(p, y, out=p)
         return value, _weighted(p, sample_weight)
 
+    def _fused_program(self, logits, y, compute_value, codes):
+        """The calls of :meth:`_fused_inplace` for a recorded training step, or None.
+
+        ``(calls, value_call)``: running each ``call(*args)`` of ``calls``, then
+        ``value_call``, does what ``_fused_inplace(logits, y, None, compute_value,
+        codes)`` does on these very arrays, and ``value_call`` returns its value; the
+        delta is left in ``logits``.  None where a loss has no such calls (the recorded
+        step then calls ``_fused_inplace``).
+        """
+        return None
+
     def _value_from_logits(self):
         return False
 
@@ -214,6 +225,11 @@ class SquaredError(Loss):
 
     def gradient(self, output, y, sample_weight=None):
         return _weighted(output - y, sample_weight)
+
+    def _fused_program(self, logits, y, compute_value, codes):
+        call = _accel.squared_error_call(logits, y, compute_value) \
+            if type(self) is SquaredError else None
+        return None if call is None else ([], call)
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
         # one compiled pass for the delta and the value, bit for bit the numpy result
@@ -401,6 +417,21 @@ class LogLoss(_ProbabilityLoss):
         return (type(self) is LogLoss and self.class_weight is None
                 and self.fuses_with(net.layers[-1])
                 and type(net._logits_layer()) is Dense)
+
+    def _fused_program(self, logits, y, compute_value, codes):
+        # the compiled path of _fused_inplace below, when it reads no logit of the true
+        # class (the value comes from the clipped probabilities)
+        z = logits
+        if (codes is None or type(self) is not LogLoss or y.dtype != z.dtype
+                or y.shape != z.shape or (compute_value and self.value_from_logits)):
+            return None
+        shift = _accel.softmax_shift_call(z)
+        finish = _accel.softmax_finish_codes_call(
+            z, codes, np.empty(z.shape[1], z.dtype), None, compute_value,
+            _EPS.get(z.dtype) or np.finfo(z.dtype).eps)
+        if shift is None or finish is None:
+            return None
+        return [shift, (np.exp, (z, z))], finish
 
     def _fused_inplace(self, logits, y, sample_weight=None, compute_value=True, codes=None):
         if (codes is None or sample_weight is not None

@@ -315,6 +315,42 @@ def test_a_recorded_step_is_used_and_replays_the_same_bits(dtype):
 
 
 @needs_kernels
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kind", ["log-loss", "squared-error"])
+@pytest.mark.parametrize("compute_value", [True, False])
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_a_recorded_step_with_its_loss_and_penalty_replays_the_same_bits(
+        dtype, kind, compute_value, alpha):
+    # the loss's kernels and the gradient's scaling recorded with the layers' calls
+    rng = np.random.RandomState(2)
+    x = rng.normal(size=(24, 5)).astype(dtype)
+    codes = None
+    if kind == "log-loss":
+        codes = rng.randint(0, 4, 24).astype(np.intp)
+        y, loss, out = np.eye(4, dtype=dtype)[codes], LogLoss(value_from_logits=False), Softmax
+    else:
+        y, loss, out = rng.normal(size=(24, 4)).astype(dtype), SquaredError(), Identity
+
+    def net():
+        return Sequential([Dense(7), ReLU(), Dense(6), ReLU(), Dense(4), out()], dtype=dtype,
+                          random_state=3).build(5)
+
+    replayed, walked = net(), net()
+    for step in range(4):
+        v1, g1 = replayed._loss_and_grad(x, y, loss, alpha, None, compute_value, codes)
+        v2, g2 = walked._loss_and_grad(x.copy(), y, loss, alpha, None, compute_value, codes)
+        assert (v1 is None) == (v2 is None) == (not compute_value)
+        assert v1 == v2
+        _assert_same(g1, g2)
+        program = replayed.__dict__.get("_step_program")
+        assert (program is not None) == (step >= 1)
+        if program is not None:  # the whole step replayed, the loss's calls included
+            assert "run" in program.__dict__
+        SGD(learning_rate=0.1).init(replayed.theta).step(replayed.theta, g1)
+        SGD(learning_rate=0.1).init(walked.theta).step(walked.theta, g2)
+
+
+@needs_kernels
 def test_a_recording_is_forgotten_when_the_parameters_move_to_a_new_vector():
     rng = np.random.RandomState(0)
     x = rng.normal(size=(16, 4))

@@ -393,7 +393,10 @@ class Network(Layer):
         buf = self._own_buffer
         grad, theta, npen = buf.grad, buf.theta, buf.n_penalized
         s = n_rows if sample_weight is None else sample_weight.sum()
-        if not _accel.scale_gradient(grad, theta, npen, alpha, s):
+        scale = _accel.scale_gradient_call(grad, theta, npen, alpha, s)
+        if scale is not None:
+            scale[0](*scale[1])
+        else:
             if alpha:  # in slices, so that the work array stays small
                 tmp = self._buffer("alpha", (min(npen, _SLICE),),
                                    np.result_type(theta.dtype, alpha))
@@ -403,18 +406,37 @@ class Network(Layer):
                     grad[a:b] += tmp[:b - a]
             grad /= s
         if compute_value:
-            w = theta[:npen]
-            value += (0.5 * alpha) * self._squared_norm_by_layer(w) / s
+            value += (0.5 * alpha) * _squared_norm(self._penalty_segments(theta)) / s
         return value, grad
 
+    def _finish_program(self, n_rows, alpha, compute_value):
+        """``finish(value) -> (value, grad)`` doing ``_finish_gradient(value, n_rows,
+        alpha, None, compute_value)`` on this network's buffer, or None (no kernel)."""
+        buf = self._own_buffer
+        grad, s = buf.grad, n_rows
+        scale = _accel.scale_gradient_call(grad, buf.theta, buf.n_penalized, alpha, s)
+        if scale is None:
+            return None
+        call, args = scale
+        segments = self._penalty_segments(buf.theta)
+
+        def finish(value):
+            call(*args)
+            if compute_value:
+                value += (0.5 * alpha) * _squared_norm(segments) / s
+            return value, grad
+        return finish
+
     def _squared_norm_by_layer(self, w):
-        # one dot product per layer, summed: the order scikit-learn adds them in
-        total, start = 0.0, 0
+        return _squared_norm(self._penalty_segments(w))
+
+    def _penalty_segments(self, w):
+        """The penalized weights of each layer, in order, as views of ``w``."""
+        segments, start = [], 0
         for size in self._penalized_sizes:
-            seg = w[start:start + size]
-            total += np.dot(seg, seg)
+            segments.append(w[start:start + size])
             start += size
-        return total
+        return segments
 
 
     # ----- display and pickling ----------------------------------------------------------
@@ -440,3 +462,11 @@ class Network(Layer):
         if self.built and self._own_buffer is not None:  # a nested network: its owner rebinds
             buf = self._own_buffer
             self._bind(self.n_in, buf.params[0], buf.grads[0], buf.states[0])
+
+
+def _squared_norm(segments):
+    # one dot product per layer, summed: the order scikit-learn adds them in
+    total = 0.0
+    for seg in segments:
+        total += np.dot(seg, seg)
+    return total

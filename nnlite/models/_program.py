@@ -7,7 +7,10 @@ training loop gathers every batch into the same arrays, so from the second batch
 on the work is the same sequence of calls on the same arrays.  :func:`record`
 writes that sequence down for the common stacks -- ``Dense`` layers with ReLU,
 Tanh, Logistic or Identity activations, ending in a loss fused with its output
-layer -- and :meth:`StepProgram.run` replays it.  Every recorded call is the one
+layer -- and :meth:`StepProgram.run` replays it.  Where the loss and the
+gradient's scaling have compiled kernels (``Loss._fused_program``,
+``Network._finish_program``) their calls are recorded too, and the replay is one
+flat loop with no Python logic between the kernels.  Every recorded call is the one
 the layer-by-layer path makes, on the same arrays, so the results are the same
 bits; tests/test_kernels.py compares the two.
 """
@@ -30,6 +33,13 @@ class StepProgram:
         self.codes, self.compute_value = codes, compute_value
         self.forward, self.delta, self.backward = forward, delta, backward
         self.kernels, self.buffer = _accel.K, net._own_buffer
+        # the loss's and the gradient's finishing calls, recorded too where they can be
+        loss_calls = loss._fused_program(delta, y, compute_value, codes)
+        finish = net._finish_program(x.shape[0], alpha, compute_value)
+        if loss_calls is not None and finish is not None:
+            calls, (value_call, value_args) = loss_calls
+            self.run = self._make_run(forward + calls, value_call, value_args, backward,
+                                      finish)
 
     def fits(self, x, y, loss, alpha, sample_weight, codes, compute_value):
         """Whether a call with these arguments is the recorded one."""
@@ -37,6 +47,18 @@ class StepProgram:
                 and sample_weight is None and alpha == self.alpha
                 and compute_value == self.compute_value and _accel.K is self.kernels
                 and self.net._own_buffer is self.buffer)
+
+    @staticmethod
+    def _make_run(calls, value_call, value_args, backward, finish):
+        def run():
+            for call, args in calls:
+                call(*args)
+            value = value_call(*value_args)
+            for call, args in backward:
+                call(*args)
+            return finish(value)
+        run.__doc__ = StepProgram.run.__doc__
+        return run
 
     def run(self):
         """Replay the step; returns ``(value, grad)`` as ``Sequential._loss_and_grad``."""
