@@ -3,8 +3,9 @@
 Fits the networks of the benchmark's cases (a), (b) (float64 and float32) and
 (d) with nnlite's default thread setting (``"auto"``) and BLAS on its stock
 threads, then prints every matrix product the fits made: its shapes, whether it
-was found to give the same bits on one thread and on several, the thread count
-chosen at the end, and the time per call on each count in its last trial.
+was found to give the same bits on one thread as on several BLAS threads and as
+split in two by the runner (``nnlite._rowsplit``), the ways its trials compare,
+the way chosen at the end, and the time per call of each way in its last trial.
 
 Then the profile: each fit again, on one thread and with ``"auto"``, interleaved
 (``--rounds`` times, medians), split into the time spent in the matrix products
@@ -88,20 +89,22 @@ def main():
     warnings.simplefilter("ignore")
     nnlite.set_blas_threads("auto")
     print(f"# load average {os.getloadavg()}; nnlite {nnlite.__version__}")
-    print("| fit | product | dtypes | exact on 1 and n threads | chosen | "
-          "us/call on 1 | us/call on n |")
-    print("|---|---|---|---|---|---|---|")
+    print("| fit | product | dtypes | exact on n BLAS threads | exact split | compared | "
+          "chosen | us/call on 1 | us/call the other way |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for name, fit in fits(args.epochs):
         _products._sites.clear()
         fit()
         for row in _products.report():
             (ma, ka), (kb, nb) = row["shapes"]
-            seconds = row["seconds"]
-            one, several = ("-", "-") if seconds is None else (
-                f"{seconds[0] * 1e6:.0f}", f"{seconds[1] * 1e6:.0f}")
-            exact = "yes" if row["exact"] else "no"
+            seconds = row["seconds"] or ()
+            times = [f"{t * 1e6:.0f}" for t in seconds] + ["-"] * (2 - len(seconds))
+            exact = {True: "yes", False: "no", None: "not checked"}[row["exact"]]
+            split = "yes" if row["split"] else "no"
+            ways = ", ".join(map(str, row["ways"]))
             print(f"| {name} | ({ma}x{ka}) @ ({kb}x{nb}) | {row['dtypes']} | {exact} "
-                  f"(n={row['threads']}) | {row['choice']} | {one} | {several} |")
+                  f"(n={row['threads']}) | {split} | {ways} | {row['choice']} | "
+                  f"{times[0]} | {times[1]} |")
     steps = {"(a)": args.epochs * 100, "(b)": args.epochs * 100, "(d)": None}
     print(f"\n# profile: medians of {args.rounds} interleaved rounds; microseconds per "
           "minibatch step (whole fit for L-BFGS)")

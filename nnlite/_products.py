@@ -49,10 +49,12 @@ from time import perf_counter
 
 import numpy as np
 
+from . import _rowsplit
+
 #: Timed calls per thread count in one trial.
 _TRIALS = 4
 #: Several threads are kept only if they take at most this share of one thread's time.
-_MARGIN = 0.9
+_MARGIN = 0.8
 #: Seconds between trials of one product: the first pause, doubled while the choice
 #: stays, up to the last.
 _FIRST_PAUSE, _LAST_PAUSE = 0.25, 30.0
@@ -67,10 +69,18 @@ _STALL, _MIN_STALL = 3.0, 2e-3
 _FIRST_BACKOFF, _LAST_BACKOFF = 1.0, 32.0
 #: OpenBLAS keeps products below about this many multiply-adds on one thread anyway.
 _MIN_WORK = 200_000
+#: Products the runner may split: at least this many multiply-adds.  On smaller ones
+#: (case (a)'s, 1M and less) the split won 10-30% of the product's own time in
+#: trials, and the step lost more: the next element-wise pass read half the output
+#: from the other core's cache.
+_MIN_SPLIT_WORK = 2_000_000
 #: Products with more elements (both operands and the result) are not checked, for the
 #: memory of the random copies, and keep one thread.  A check on the real operands
 #: could pass by chance (an all-zero gradient gives zeros on any thread count).
 _CHECK_ELEMENTS = 1 << 24
+
+#: The way of a product split in two halves of its rows, one on the runner's worker.
+SPLIT = "split"
 
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
@@ -132,11 +142,22 @@ def _several(switch, n, a, b, out):
             switch.back_to_one()
 
 
-def _compute(switch, n, a, b, out):
-    """``a @ b`` into ``out`` on ``n`` BLAS threads."""
-    if n == 1:
+def _split(switch, a, b, out):
+    """``a @ b`` as two halves of its rows, the second on the runner's worker thread,
+    each half one BLAS call on one thread (see :mod:`._rowsplit`)."""
+    with _in_flight:
+        if switch.current != 1:
+            switch.use(1)
+        return _rowsplit.matmul_rows(a, b, out)
+
+
+def _compute(switch, way, a, b, out):
+    """``a @ b`` into ``out`` the ``way`` given: a BLAS thread count, or ``SPLIT``."""
+    if way == 1:
         return switch.one_thread(a, b, out)
-    return _several(switch, n, a, b, out)
+    if way == SPLIT:
+        return _split(switch, a, b, out)
+    return _several(switch, way, a, b, out)
 
 
 def _fork_child():
@@ -151,25 +172,30 @@ if hasattr(os, "register_at_fork"):  # the lock of the moment, also after earlie
 
 
 class _Site:
-    """What is known of one product: whether several threads are exact, which is faster."""
+    """What is known of one product: the exact ways to compute it, which is fastest."""
 
-    __slots__ = ("exact", "choice", "due", "pause", "trial", "spent", "typical", "measured",
-                 "countdown")
+    __slots__ = ("exact", "split", "ways", "choice", "due", "pause", "trial", "spent",
+                 "typical", "measured", "countdown")
 
-    def __init__(self, exact):
-        self.exact = exact
+    def __init__(self, exact, split=False, threads=2):
+        self.exact = exact  # the same bits on one thread and on ``threads`` (None: unchecked)
+        self.split = split  # the same bits on one thread and split by the runner
+        # the ways a trial compares: one thread first, then the exact alternative (on
+        # two cores the runner's split, else BLAS's threads: both at once would put
+        # three spinning threads on two cores)
+        self.ways = (1, SPLIT) if split else (1, threads) if exact else (1,)
         self.choice = 1
         self.due = 0.0  # perf_counter() time of the next trial
         self.pause = _FIRST_PAUSE
         self.trial = -1  # calls made in the running trial; -1: none running
-        self.spent = [0.0, 0.0]  # trial seconds on one thread, on several
-        self.typical = 0.0  # seconds per call on the chosen count, from the last trial
-        self.measured = None  # (seconds per call on one thread, on several) in the last trial
+        self.spent = [0.0] * len(self.ways)  # trial seconds, per way
+        self.typical = 0.0  # seconds per call on the chosen way, from the last trial
+        self.measured = None  # seconds per call of each way in the last trial
         self.countdown = 0  # calls on one thread left before the clock is read again
 
     def run(self, switch, a, b, out):
-        if not switch.measured:
-            return _compute(switch, switch.threads, a, b, out)
+        if not switch.measured:  # an int setting: BLAS's threads where exact, unmeasured
+            return _compute(switch, switch.threads if self.exact else 1, a, b, out)
         if self.trial < 0:
             if self.countdown > 0:  # on one thread, no trial due yet: the cheapest path
                 self.countdown -= 1
@@ -183,25 +209,27 @@ class _Site:
                 if self.choice == 1:
                     self.countdown = _CALLS_PER_CLOCK
                 out = _compute(switch, self.choice, a, b, out)
-                if self.choice > 1 and _stall(perf_counter() - start, self.typical):
+                if self.choice != 1 and _stall(perf_counter() - start, self.typical):
                     _stalled()
                     self.due = 0.0  # measure again after the back-off
                 return out
-            self.trial, self.spent = 0, [0.0, 0.0]
-        several = self.trial % 2
+            self.trial, self.spent = 0, [0.0] * len(self.ways)
+        ways = len(self.ways)
+        way = self.trial % ways  # the ways in turn, one thread first
         start = perf_counter()
-        out = _compute(switch, switch.threads if several else 1, a, b, out)
+        out = _compute(switch, self.ways[way], a, b, out)
         took = perf_counter() - start
-        self.spent[several] += took
+        self.spent[way] += took
         self.trial += 1
-        one_thread = self.spent[0] / ((self.trial + 1) // 2)
-        if several and _stall(took, one_thread):
+        one_thread = self.spent[0] / ((self.trial + ways - 1) // ways)
+        if way and _stall(took, one_thread):
             _stalled()
             self._decide(1, 0.0)
-        elif self.trial == 2 * _TRIALS:
-            keep = self.spent[1] <= _MARGIN * self.spent[0]
-            self.measured = (self.spent[0] / _TRIALS, self.spent[1] / _TRIALS)
-            self._decide(switch.threads if keep else 1, self.spent[keep] / _TRIALS)
+        elif self.trial == ways * _TRIALS:
+            best = min(range(ways), key=self.spent.__getitem__)
+            keep = best if self.spent[best] <= _MARGIN * self.spent[0] else 0
+            self.measured = tuple(t / _TRIALS for t in self.spent)
+            self._decide(self.ways[keep], self.spent[keep] / _TRIALS)
             _backoff["seconds"] = max(_FIRST_BACKOFF, _backoff["seconds"] / 2)
         return out
 
@@ -233,8 +261,8 @@ def matmul(a, b, out=None):
     if out is None:
         out = np.empty((a.shape[0], b.shape[1]), np.result_type(a, b))
     site = _site(switch, a, b, out)
-    if not site.exact:
-        return _compute(switch, 1, a, b, out)
+    if len(site.ways) == 1:
+        return switch.one_thread(a, b, out)
     return site.run(switch, a, b, out)
 
 
@@ -250,19 +278,30 @@ def prepared(a, b, out):
     site = _site(switch, a, b, out)
     if site is _UNCHECKED:
         return matmul, (a, b, out)  # checked at a later call
-    if not site.exact:
+    if len(site.ways) == 1:
         return switch.one_thread, (a, b, out)
     return site.run, (switch, a, b, out)
 
 
 def _site(switch, a, b, out):
-    key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads)
+    key = (a.shape, a.strides, b.shape, b.strides, a.dtype.char, b.dtype.char, switch.threads,
+           switch.measured)
     site = _sites.get(key)
     if site is None:
-        exact = _worth_checking(a, b) and _same_bits(switch, a, b, out)
-        if exact is None:  # could not tell now: one thread this time, ask again next time
-            return _UNCHECKED
-        site = _sites[key] = _Site(exact)
+        worth = _worth_checking(a, b)
+        if switch.measured and switch.threads == 2 and _rowsplit.available():
+            # On two cores "auto" shares products out by the runner alone (its one
+            # worker is the second core): BLAS's own thread, which spins for a while
+            # after every call on two threads, would take the worker's core.
+            exact = None  # not checked: never used
+            split = (worth and a.shape[0] * a.shape[1] * b.shape[1] >= _MIN_SPLIT_WORK
+                     and _rowsplit.rows_exact(a, b, out))
+        else:
+            split = False
+            exact = worth and _same_bits(switch, a, b, out)
+            if exact is None:  # could not tell now: one thread this time, ask again later
+                return _UNCHECKED
+        site = _sites[key] = _Site(exact, split, switch.threads)
     return site
 
 
@@ -336,10 +375,13 @@ def report():
     """The products seen in this process, one dict each, for benchmarks and the docs.
 
     Keys: ``shapes`` (of both operands), ``dtypes``, ``threads`` (the candidate
-    count), ``exact`` (same bits on one thread and on ``threads``), ``choice``
-    (threads in use now) and ``seconds`` (per call on one thread and on ``threads``
-    in the last complete trial, or None).
+    count), ``exact`` (same bits on one thread and on ``threads``; None: not checked,
+    the runner's split being the way compared), ``split`` (same
+    bits on one thread and split in two by the runner), ``ways`` (those compared:
+    1, ``threads`` if exact, ``"split"`` if split), ``choice`` (the way in use now)
+    and ``seconds`` (per call of each way in the last complete trial, or None).
     """
     return [{"shapes": (sa, sb), "dtypes": ta + tb, "threads": n, "exact": site.exact,
-             "choice": site.choice, "seconds": site.measured}
-            for (sa, _, sb, _, ta, tb, n), site in _sites.items()]
+             "split": site.split, "ways": site.ways, "choice": site.choice,
+             "seconds": site.measured}
+            for (sa, _, sb, _, ta, tb, n, _), site in _sites.items()]

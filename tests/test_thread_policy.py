@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import nnlite
-from nnlite import _products, _threads
+from nnlite import _products, _rowsplit, _threads
 
 threadpoolctl = pytest.importorskip("threadpoolctl")
 
@@ -57,10 +57,18 @@ def test_one_and_two_threads_fit_identical_weights(fresh_policy, monkeypatch, so
     exact = [row for row in _products.report() if row["threads"] == 2 and row["exact"]]
     assert exact, "no product of this network was found exact on two threads"
     np.testing.assert_array_equal(one, two)
-    # measured choices, trialled on every call: alternating 1 and 2 threads mid-fit
+    # measured choices, trialled on every call: alternating one thread and the other
+    # way (the runner's split where it is available, else two BLAS threads) mid-fit
     monkeypatch.setattr(_products, "_FIRST_PAUSE", 0.0)
     monkeypatch.setattr(_products, "_LAST_PAUSE", 0.0)
+    runner = _rowsplit._module()
+    before = runner.worker_stats() if runner is not None else None
     np.testing.assert_array_equal(one, _fit_weights("auto", solver))
+    if runner is not None:
+        assert any(row["split"] for row in _products.report())
+        after = runner.worker_stats()
+        assert after["worker_ranges"] + after["caller_ranges"] > (
+            before["worker_ranges"] + before["caller_ranges"])  # split products ran
 
 
 @two_cores
@@ -82,6 +90,36 @@ def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch
 
 
 @two_cores
+@pytest.mark.skipif(not _rowsplit.available(), reason="needs the two-thread runner")
+def test_on_two_cores_auto_shares_products_by_the_runner_alone(fresh_policy, monkeypatch):
+    # BLAS's own second thread, spinning after each call on two threads, would take
+    # the runner's core: "auto" never switches BLAS to two threads, trials included
+    monkeypatch.setattr(_products, "_FIRST_PAUSE", 0.0)
+    monkeypatch.setattr(_products, "_LAST_PAUSE", 0.0)
+    counts = []
+    real_start = _products.start
+
+    def spy_start(setter, *args):
+        def recording_setter(n):
+            counts.append(n)
+            setter(n)
+        real_start(recording_setter, *args)
+
+    monkeypatch.setattr(_products, "start", spy_start)
+    before = _rowsplit._module().worker_stats()
+    _fit_weights("auto")
+    after = _rowsplit._module().worker_stats()
+    assert all(n == 1 for n in counts)
+    rows = _products.report()
+    assert rows and all(row["ways"] in ((1,), (1, _products.SPLIT)) for row in rows)
+    split = [row for row in rows if row["split"]]
+    assert split and all(np.prod(row["shapes"][0]) * row["shapes"][1][1]
+                         >= _products._MIN_SPLIT_WORK for row in split)
+    assert after["worker_ranges"] + after["caller_ranges"] > (
+        before["worker_ranges"] + before["caller_ranges"])
+
+
+@two_cores
 def test_exactness_is_checked_on_real_blas(fresh_policy):
     # the check itself: every shape it calls exact gives equal bits on 1 and 2 threads
     nnlite.set_blas_threads(2)
@@ -93,7 +131,7 @@ def test_exactness_is_checked_on_real_blas(fresh_policy):
         for sa, sb in shapes:
             a, b = rng.normal(size=sa), rng.normal(size=sb)
             _products.matmul(a, b)
-            site = _products._sites[a.shape, a.strides, b.shape, b.strides, "d", "d", 2]
+            site = _products._sites[a.shape, a.strides, b.shape, b.strides, "d", "d", 2, False]
             results = []
             for n in (1, 2):
                 switch.use(n)
@@ -153,6 +191,31 @@ def test_a_trial_keeps_two_threads_only_when_clearly_faster(fake_clock, cost2, e
     # the next trial after a pause: the first one after a change, twice that after none
     pause = _products._FIRST_PAUSE * (1 if expect == 2 else 2)
     assert site.due == pytest.approx(switch.clock + pause, abs=0.01)
+
+
+@pytest.mark.parametrize("cost_split, expect", [(0.5, _products.SPLIT), (0.85, 1)])
+def test_where_the_runner_splits_exactly_a_trial_compares_one_thread_and_split(
+        fake_clock, monkeypatch, cost_split, expect):
+    switch = fake_clock(2.0)
+    switch.cost[_products.SPLIT] = cost_split * 1e-3
+
+    def fake_split(switch, a, b, out):  # the runner's split, on the fake clock
+        switch.use(_products.SPLIT)
+        switch.current = 1
+        return np.matmul(a, b, out=out)
+
+    monkeypatch.setattr(_products, "_split", fake_split)
+    site = _products._Site(exact=True, split=True)
+    assert site.ways == (1, _products.SPLIT)  # on two cores: the runner or one thread
+    a = np.ones((2, 2))
+    for _ in range(2 * _products._TRIALS):
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.trial == -1 and site.choice == expect
+    assert site.measured == pytest.approx((1e-3, cost_split * 1e-3))
+    site.run(switch, a, a, np.empty((2, 2)))
+    assert switch.last == expect  # the choice is used until the next trial
+    assert _products._Site(exact=False, split=True).ways == (1, _products.SPLIT)
+    assert _products._Site(exact=False).ways == (1,)
 
 
 def test_a_stall_on_two_threads_backs_off_then_measures_again(fake_clock):
