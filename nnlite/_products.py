@@ -84,7 +84,8 @@ SPLIT = "split"
 
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
-_sites = {}  # (shapes, strides, dtypes, threads) -> _Site, kept for the process
+_sites = {}  # (shapes, strides, dtypes, threads, measured) -> _Site, kept for the process
+_split_trials = set()  # the sites whose running trial includes the runner's split
 
 
 class _Switch:
@@ -214,6 +215,10 @@ class _Site:
                     self.due = 0.0  # measure again after the back-off
                 return out
             self.trial, self.spent = 0, [0.0] * len(self.ways)
+        if self.split and self not in _split_trials:
+            _split_trials.add(self)
+            if len(_split_trials) == 1:  # between its split calls, the worker stays awake
+                _rowsplit.stay_awake(True)
         ways = len(self.ways)
         way = self.trial % ways  # the ways in turn, one thread first
         start = perf_counter()
@@ -237,6 +242,14 @@ class _Site:
         self.pause = min(2 * self.pause, _LAST_PAUSE) if choice == self.choice else _FIRST_PAUSE
         self.choice, self.typical, self.trial = choice, typical, -1
         self.due = perf_counter() + self.pause
+        _end_split_trial(self)
+
+
+def _end_split_trial(site):
+    if site in _split_trials:
+        _split_trials.discard(site)
+        if not _split_trials:
+            _rowsplit.stay_awake(False)
 
 
 def _stall(took, expected):
@@ -279,7 +292,9 @@ def prepared(a, b, out):
     if site is _UNCHECKED:
         return matmul, (a, b, out)  # checked at a later call
     if len(site.ways) == 1:
-        return switch.one_thread, (a, b, out)
+        # BLAS is on one thread at the start of every product of the owner: each
+        # product on several threads sets it back when it returns (see _several)
+        return np.matmul, (a, b, out)
     return site.run, (switch, a, b, out)
 
 
@@ -360,6 +375,8 @@ def stop():
     """End the ownership; BLAS is back on one thread."""
     global _active
     switch, _active = _active, None
+    for site in list(_split_trials):  # trials cut short resume at the next training
+        _end_split_trial(site)
     if switch is not None:
         with switch.lock:
             switch.force_one()

@@ -93,6 +93,7 @@ def _load():
     if addresses is None:
         return None
     _nnlite_split.init(*addresses)
+    _nnlite_split.set_spin_us(SPIN_US)
     return _nnlite_split
 
 
@@ -104,6 +105,26 @@ def _module():
                 _ext = _load()
                 _loaded = True
     return _ext
+
+
+#: Microseconds the worker spins for a next job after each one, then sleeps.  The
+#: gaps between the products of a training step (element-wise passes, the optimizer
+#: and the next batch's gathering) last up to a few hundred microseconds, and a woken
+#: worker comes 150-450 us late (see src/_nnlite_split.c).
+SPIN_US = 1000
+#: ... while a trial compares one thread and the split: its one-thread calls, up to a
+#: few milliseconds on a full L-BFGS batch, come between the split ones.
+TRIAL_SPIN_US = 20000
+
+
+def stay_awake(on: bool) -> None:
+    """Keep the worker spinning (``TRIAL_SPIN_US``) and awake now, or back to ``SPIN_US``."""
+    ext = _module()
+    if ext is None:
+        return
+    ext.set_spin_us(TRIAL_SPIN_US if on else SPIN_US)
+    if on:
+        ext.wake()
 
 
 def available() -> bool:

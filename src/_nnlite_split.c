@@ -104,7 +104,7 @@ static atomic_int wake_sent;    /* a wake-up is on its way: later calls need not
 static int wake_pending;        /* under wake_lock */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
-static atomic_llong spin_ns = 1000000;
+static atomic_llong spin_ns = 1000000; /* see nnlite/_rowsplit.py */
 
 static atomic_llong n_worker, n_caller, n_busy, n_wakeups;
 
@@ -134,7 +134,7 @@ worker_try_claim(void)
 static int
 worker_spin(void)
 {
-    int64_t deadline = now_ns() + atomic_load_explicit(&spin_ns, memory_order_relaxed);
+    int64_t started = now_ns();
     for (unsigned round = 1;; round++) {
         for (int i = 0; i < 64; i++) {
             if (atomic_load_explicit(&range_state, memory_order_relaxed) == OPEN &&
@@ -142,7 +142,8 @@ worker_spin(void)
                 return 1;
             CPU_PAUSE();
         }
-        if (now_ns() >= deadline)
+        /* spin_ns read each round: a longer spin set meanwhile applies at once */
+        if (now_ns() - started >= atomic_load_explicit(&spin_ns, memory_order_relaxed))
             return 0;
         if (round % 8 == 0)
             sched_yield(); /* let another process have the core now and then */
@@ -470,6 +471,15 @@ done:
 }
 
 static PyObject *
+s_wake(PyObject *self, PyObject *unused)
+{
+    if (ensure_worker() < 0)
+        return NULL;
+    wake_worker_if_asleep();
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 s_set_spin_us(PyObject *self, PyObject *args)
 {
     long long us;
@@ -503,6 +513,8 @@ static PyMethodDef methods[] = {
     {"matmul_rows", s_matmul_rows, METH_VARARGS,
      "matmul_rows(a, b, out, split_row): out = a @ b as rows [0, split_row) on the "
      "calling thread and [split_row, m) on the worker, each one gemm call."},
+    {"wake", s_wake, METH_NOARGS,
+     "wake(): start the worker, or wake it if asleep, so that it spins for the next job."},
     {"set_spin_us", s_set_spin_us, METH_VARARGS,
      "set_spin_us(us): how long the worker spins for a next job before it sleeps; "
      "returns the previous value."},

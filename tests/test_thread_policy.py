@@ -218,6 +218,31 @@ def test_where_the_runner_splits_exactly_a_trial_compares_one_thread_and_split(
     assert _products._Site(exact=False).ways == (1,)
 
 
+@pytest.mark.skipif(not _rowsplit.available(), reason="needs the two-thread runner")
+def test_the_worker_stays_awake_while_a_trial_compares_the_split(fake_clock, monkeypatch):
+    switch = fake_clock(2.0)
+    switch.cost[_products.SPLIT] = 0.5e-3
+    monkeypatch.setattr(_products, "_split", lambda switch, a, b, out: (
+        switch.use(_products.SPLIT), setattr(switch, "current", 1), np.matmul(a, b, out=out))[2])
+    stats = _rowsplit._module().worker_stats
+    site = _products._Site(exact=None, split=True)
+    a = np.ones((2, 2))
+    site.run(switch, a, a, np.empty((2, 2)))  # the trial's first call
+    assert stats()["spin_us"] == _rowsplit.TRIAL_SPIN_US
+    deadline = time.perf_counter() + 2.0  # woken now: it runs within a scheduler's tick
+    while stats()["worker_sleeping"] and time.perf_counter() < deadline:
+        time.sleep(1e-3)
+    assert not stats()["worker_sleeping"]
+    for _ in range(2 * _products._TRIALS - 1):
+        site.run(switch, a, a, np.empty((2, 2)))
+    assert site.trial == -1 and stats()["spin_us"] == _rowsplit.SPIN_US
+    site.due = 0.0  # a trial cut short by the end of training
+    site.run(switch, a, a, np.empty((2, 2)))
+    assert stats()["spin_us"] == _rowsplit.TRIAL_SPIN_US
+    _products.stop()
+    assert stats()["spin_us"] == _rowsplit.SPIN_US
+
+
 def test_a_stall_on_two_threads_backs_off_then_measures_again(fake_clock):
     switch = fake_clock(0.5)
     site, other = _products._Site(exact=True), _products._Site(exact=True)
