@@ -7,7 +7,7 @@ import platform
 import numpy as np
 import scipy
 
-from . import _accel, _threads
+from . import _accel, _rowsplit, _threads
 
 
 def show_config(print_out: bool = True) -> dict:
@@ -15,8 +15,11 @@ def show_config(print_out: bool = True) -> dict:
 
     The compiled kernels (``_nnlite_kernels``, built by ``pip install`` when a C
     compiler is present) make training two to three times faster; without them
-    nnlite runs the same arithmetic with numpy and gets the same bits.
-    ``NNLITE_KERNELS=0`` in the environment turns them off.
+    nnlite runs the same arithmetic with numpy and gets the same bits.  The
+    two-thread runner (``_nnlite_split``, built beside them) lets the default
+    ``"auto"`` thread setting share a wide product out to a second core on
+    two-core machines (see :func:`nnlite.set_blas_threads`).  ``NNLITE_KERNELS=0``
+    in the environment turns both off.
 
     Parameters
     ----------
@@ -27,14 +30,16 @@ def show_config(print_out: bool = True) -> dict:
     -------
     dict
         Keys ``nnlite``, ``python``, ``numpy``, ``scipy``, ``compiled_kernels``
-        (bool) and ``blas_threads`` (the setting of :func:`nnlite.set_blas_threads`).
+        (bool), ``two_thread_runner`` (bool: built, and numpy's BLAS is an OpenBLAS
+        it can call) and ``blas_threads`` (the setting of
+        :func:`nnlite.set_blas_threads`).
 
     Examples
     --------
     >>> import nnlite
     >>> info = nnlite.show_config(print_out=False)
     >>> sorted(info)
-    ['blas_threads', 'compiled_kernels', 'nnlite', 'numpy', 'python', 'scipy']
+    ['blas_threads', 'compiled_kernels', 'nnlite', 'numpy', 'python', 'scipy', 'two_thread_runner']
     """
     from . import __version__
 
@@ -44,6 +49,7 @@ def show_config(print_out: bool = True) -> dict:
         "numpy": np.__version__,
         "scipy": scipy.__version__,
         "compiled_kernels": _accel.active(),
+        "two_thread_runner": _rowsplit.available(),
         "blas_threads": _threads.get_blas_threads(),
     }
     if print_out:

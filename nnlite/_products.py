@@ -1,29 +1,37 @@
-"""Training's matrix products, each on the BLAS thread count measured fastest for it.
+"""Training's matrix products, each computed the way measured fastest for it.
 
 During training nnlite holds every BLAS library at one thread (see :mod:`._threads`).
-A product that OpenBLAS splits well across cores (a wide layer, a full L-BFGS
-batch) then leaves the other cores idle, while a small one runs slower on two
-threads than on one, and on a machine whose other cores are busy a product on
-several threads can stall for milliseconds waiting for a descheduled thread.
-No size threshold tells these apart, so each product decides from measurement:
+A product that splits well across cores (a wide layer, a full L-BFGS batch) then
+leaves the other cores idle, while a small one runs slower on two threads than on
+one, and on a machine whose other cores are busy a product on several threads can
+stall for milliseconds waiting for a descheduled thread.  No size threshold tells
+these apart, so each product decides from measurement:
 
-* **Only where the bits stay.**  A product runs on several threads only if its
-  shape, layouts and dtypes were found, once per process, to give the same bits
-  on one thread and on several, on random data (up to ``_CHECK_ELEMENTS``
-  elements in all: larger products keep one thread).  OpenBLAS splits the rows
-  and columns of the output among its threads, which leaves most shapes exact;
-  some (weight gradients ``x.T @ g`` over many rows) round differently, and keep
-  one thread.
-  A fit's numbers therefore never depend on the thread count chosen or on the load.
-* **Measured while training runs.**  An exact product alternates one thread and
-  several on its next calls (``_TRIALS`` each, timed) and keeps the several
-  threads only if they took at most ``_MARGIN`` of the one-thread time.  It
-  measures again after a pause that doubles while the choice stays (from
-  ``_FIRST_PAUSE`` up to ``_LAST_PAUSE`` seconds).  Choices are kept per process,
-  so the next fit of the same shapes starts from them.
+* **The ways.**  One thread; on two cores, split in two halves of its rows by the
+  two-thread runner (:mod:`._rowsplit`: the second half on a worker thread, each
+  half one BLAS call on one thread), for products of at least ``_MIN_SPLIT_WORK``
+  multiply-adds; where the runner is not available or there are more cores, BLAS's
+  own threads, one per core.  On two cores the runner replaces BLAS's threads:
+  BLAS's second thread keeps spinning after each call on two threads and would
+  take the worker's core.
+* **Only where the bits stay.**  A product may use the other way only if its shape,
+  layouts and dtypes were found, once per process, to give the same bits on one
+  thread and that way, on random data (up to ``_CHECK_ELEMENTS`` elements in all:
+  larger products keep one thread).  OpenBLAS splits the rows and columns of the
+  output among its threads, which leaves most shapes exact; some (weight gradients
+  ``x.T @ g`` over many rows) round differently on two BLAS threads, and keep one
+  thread; halves of the rows were exact on every shape tried.  A fit's numbers
+  therefore never depend on the way chosen or on the load.
+* **Measured while training runs.**  A product alternates one thread and the other
+  way on its next calls (``_TRIALS`` each, timed) and keeps the other way only if
+  it took at most ``_MARGIN`` of the one-thread time.  It measures again after a
+  pause that doubles while the choice stays (from ``_FIRST_PAUSE`` up to
+  ``_LAST_PAUSE`` seconds).  Choices are kept per process, so the next fit of the
+  same shapes starts from them.  While a trial includes the runner, its worker
+  stays awake between the split calls (:func:`._rowsplit.stay_awake`).
 * **Backing off under load.**  When another process takes a core, a call on
-  several threads can wait milliseconds for a descheduled BLAS thread, and the
-  BLAS threads, spinning between calls, take time from nnlite's own.  So a call on
+  several threads can wait milliseconds for a descheduled thread, and threads
+  spinning between calls take time from nnlite's own.  So a call split or on
   several threads that takes ``_STALL`` times its measured time (or, in a trial,
   the one-thread time) puts every product of the process on one thread for a
   back-off time, doubled at each stall (``_FIRST_BACKOFF`` to ``_LAST_BACKOFF``

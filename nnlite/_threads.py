@@ -8,9 +8,11 @@ the second core is worth up to two times.  nnlite therefore decides itself:
 
 ``"auto"`` (the default)
     training holds every BLAS library at one thread, and each of its matrix
-    products that gives the same bits on every thread count runs on the count
-    measured fastest while training runs (one, or one per core BLAS started
-    with; see :mod:`nnlite._products`), BLAS back on one thread after it.
+    products that gives the same bits another way runs the way measured fastest
+    while training runs: one thread; on two cores, split in two row halves by
+    the two-thread runner (:mod:`nnlite._rowsplit`); with more cores, one BLAS
+    thread per core BLAS started with (see :mod:`nnlite._products`), BLAS back
+    on one thread after it.
     Predictions hold BLAS at one thread; on large inputs they run blocks of rows
     on that many Python threads;
 an int ``n >= 1``
@@ -66,10 +68,12 @@ def set_blas_threads(value="auto") -> None:
     ----------
     value : {'auto', 'off'} or int >= 1, default='auto'
         ``'auto'``: training holds BLAS at one thread, and each of its products
-        that gives the same bits on one thread and on one per core (checked once
-        per shape and process) runs on the count measured fastest while training
-        runs; after a call on several threads stalls (another process took a
-        core), every product runs on one thread for a back-off time.  Large
+        that gives the same bits another way (checked once per shape and process)
+        runs the way measured fastest while training runs: on two cores, split
+        in two row halves by nnlite's two-thread runner (products of at least
+        2,000,000 multiply-adds), with more cores on one BLAS thread per core;
+        after such a call stalls (another process took a core), every product
+        runs on one thread for a back-off time.  Large
         predictions run blocks of rows on one thread per core, each block with
         BLAS on one thread; smaller ones hold BLAS at one thread too.  An int
         ``n``: the same with ``n`` threads, unmeasured.
