@@ -82,6 +82,10 @@ _MIN_WORK = 200_000
 #: trials, and the step lost more: the next element-wise pass read half the output
 #: from the other core's cache.
 _MIN_SPLIT_WORK = 2_000_000
+#: After a split call the runner's worker waits for the next one this many times the
+#: product's measured time (and at least its own spin): L-BFGS's products, milliseconds
+#: each, follow one another with other work between them.
+_AWAKE_CALLS = 4
 #: Products with more elements (both operands and the result) are not checked, for the
 #: memory of the random copies, and keep one thread.  A check on the real operands
 #: could pass by chance (an all-zero gradient gives zeros on any thread count).
@@ -93,7 +97,6 @@ SPLIT = "split"
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
 _sites = {}  # (shapes, strides, dtypes, threads, measured) -> _Site, kept for the process
-_split_trials = set()  # the sites whose running trial includes the runner's split
 
 
 class _Switch:
@@ -151,21 +154,27 @@ def _several(switch, n, a, b, out):
             switch.back_to_one()
 
 
-def _split(switch, a, b, out):
+def _split(switch, a, b, out, awake_us=0):
     """``a @ b`` as two halves of its rows, the second on the runner's worker thread,
-    each half one BLAS call on one thread (see :mod:`._rowsplit`)."""
+    each half one BLAS call on one thread (see :mod:`._rowsplit`); the worker then
+    stays awake ``awake_us`` microseconds for the next one."""
     with _in_flight:
         if switch.current != 1:
             switch.use(1)
-        return _rowsplit.matmul_rows(a, b, out)
+        try:
+            return _rowsplit.matmul_rows(a, b, out, awake_us)
+        except ValueError:
+            # operands the runner refuses (checked before it computes anything):
+            # unaligned, byte-swapped, overlapping, a matrix and its own transpose
+            return np.matmul(a, b, out=out)
 
 
-def _compute(switch, way, a, b, out):
+def _compute(switch, way, a, b, out, awake_us=0):
     """``a @ b`` into ``out`` the ``way`` given: a BLAS thread count, or ``SPLIT``."""
     if way == 1:
         return switch.one_thread(a, b, out)
     if way == SPLIT:
-        return _split(switch, a, b, out)
+        return _split(switch, a, b, out, awake_us)
     return _several(switch, way, a, b, out)
 
 
@@ -184,7 +193,7 @@ class _Site:
     """What is known of one product: the exact ways to compute it, which is fastest."""
 
     __slots__ = ("exact", "split", "ways", "choice", "due", "pause", "trial", "spent",
-                 "typical", "measured", "countdown")
+                 "typical", "measured", "countdown", "awake_us")
 
     def __init__(self, exact, split=False, threads=2):
         self.exact = exact  # the same bits on one thread and on ``threads`` (None: unchecked)
@@ -201,6 +210,7 @@ class _Site:
         self.typical = 0.0  # seconds per call on the chosen way, from the last trial
         self.measured = None  # seconds per call of each way in the last trial
         self.countdown = 0  # calls on one thread left before the clock is read again
+        self.awake_us = 0  # after a split call, the worker waits this long for the next
 
     def run(self, switch, a, b, out):
         if not switch.measured:  # an int setting: BLAS's threads where exact, unmeasured
@@ -217,16 +227,14 @@ class _Site:
             if start < self.due:
                 if self.choice == 1:
                     self.countdown = _CALLS_PER_CLOCK
-                out = _compute(switch, self.choice, a, b, out)
+                out = _compute(switch, self.choice, a, b, out, self.awake_us)
                 if self.choice != 1 and _stall(perf_counter() - start, self.typical):
                     _stalled()
                     self.due = 0.0  # measure again after the back-off
                 return out
             self.trial, self.spent = 0, [0.0] * len(self.ways)
-        if self.split and self not in _split_trials:
-            _split_trials.add(self)
-            if len(_split_trials) == 1:  # between its split calls, the worker stays awake
-                _rowsplit.stay_awake(True)
+        if self.split:  # between the trial's split calls, the worker stays awake
+            _rowsplit.stay_awake(_rowsplit.TRIAL_AWAKE_US)
         ways = len(self.ways)
         way = self.trial % ways  # the ways in turn, one thread first
         start = perf_counter()
@@ -250,14 +258,9 @@ class _Site:
         self.pause = min(2 * self.pause, _LAST_PAUSE) if choice == self.choice else _FIRST_PAUSE
         self.choice, self.typical, self.trial = choice, typical, -1
         self.due = perf_counter() + self.pause
-        _end_split_trial(self)
-
-
-def _end_split_trial(site):
-    if site in _split_trials:
-        _split_trials.discard(site)
-        if not _split_trials:
-            _rowsplit.stay_awake(False)
+        # the next split call comes after this product's other work of a step (or of
+        # an L-BFGS evaluation): a few times its own time; the worker waits that long
+        self.awake_us = int(max(_rowsplit.SPIN_US, _AWAKE_CALLS * typical * 1e6))
 
 
 def _stall(took, expected):
@@ -383,8 +386,6 @@ def stop():
     """End the ownership; BLAS is back on one thread."""
     global _active
     switch, _active = _active, None
-    for site in list(_split_trials):  # trials cut short resume at the next training
-        _end_split_trial(site)
     if switch is not None:
         with switch.lock:
             switch.force_one()

@@ -110,21 +110,21 @@ def _module():
 #: Microseconds the worker spins for a next job after each one, then sleeps.  The
 #: gaps between the products of a training step (element-wise passes, the optimizer
 #: and the next batch's gathering) last up to a few hundred microseconds, and a woken
-#: worker comes 150-450 us late (see src/_nnlite_split.c).
+#: worker comes 150-450 us late (see src/_nnlite_split.c).  Callers that expect their
+#: next job later keep it awake longer (``awake_us`` of :func:`matmul_rows`,
+#: :func:`stay_awake`).
 SPIN_US = 1000
-#: ... while a trial compares one thread and the split: its one-thread calls, up to a
-#: few milliseconds on a full L-BFGS batch, come between the split ones.
-TRIAL_SPIN_US = 20000
+#: How long a trial comparing one thread and the split keeps the worker awake after
+#: each of its calls: its one-thread calls, up to a few milliseconds on a full L-BFGS
+#: batch, come between the split ones.
+TRIAL_AWAKE_US = 20000
 
 
-def stay_awake(on: bool) -> None:
-    """Keep the worker spinning (``TRIAL_SPIN_US``) and awake now, or back to ``SPIN_US``."""
+def stay_awake(us: int) -> None:
+    """Start or wake the worker and keep it spinning for a next job for ``us`` microseconds."""
     ext = _module()
-    if ext is None:
-        return
-    ext.set_spin_us(TRIAL_SPIN_US if on else SPIN_US)
-    if on:
-        ext.wake()
+    if ext is not None:
+        ext.stay_awake_us(int(us))
 
 
 def available() -> bool:
@@ -141,7 +141,7 @@ def split_row(m: int) -> int:
     return m // 2
 
 
-def matmul_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+def matmul_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray, awake_us: int = 0) -> np.ndarray:
     """``out[...] = a @ b`` in two row ranges, the second on the worker thread.
 
     Parameters
@@ -152,9 +152,13 @@ def matmul_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
         All float64 or all float32; ``a`` and ``b`` C- or F-ordered (or rows or
         columns of a larger array with a unit inner stride), ``out`` with unit
         stride along its rows, not overlapping ``a`` or ``b``; ``m, n, k >= 2``;
-        ``a`` and ``b`` not one matrix and its transpose.  Anything else raises
-        ValueError.  The bits are those of ``np.matmul(a, b)`` where
-        :func:`rows_exact` says so, with numpy's BLAS on one thread.
+        ``a`` and ``b`` not one matrix and its transpose; aligned, native byte
+        order.  Anything else raises ValueError, before anything is computed.  The
+        bits are those of ``np.matmul(a, b)`` where :func:`rows_exact` says so, with
+        numpy's BLAS on one thread.
+    awake_us : int, default=0
+        Keep the worker spinning for a next job at least this many microseconds
+        from now (else ``SPIN_US`` after its range).
 
     Returns
     -------
@@ -163,7 +167,7 @@ def matmul_rows(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
     ext = _module()
     if ext is None:
         raise RuntimeError("the two-thread product is not available (see available())")
-    ext.matmul_rows(a, b, out, split_row(a.shape[0]) if a.ndim else 0)
+    ext.matmul_rows(a, b, out, split_row(a.shape[0]) if a.ndim else 0, awake_us)
     return out
 
 

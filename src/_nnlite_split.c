@@ -105,6 +105,8 @@ static int wake_pending;        /* under wake_lock */
 static pthread_mutex_t wake_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake_cond = PTHREAD_COND_INITIALIZER;
 static atomic_llong spin_ns = 1000000; /* see nnlite/_rowsplit.py */
+/* and in any case until then (CLOCK_MONOTONIC ns): set by callers that expect more jobs */
+static atomic_llong awake_until_ns = 0;
 
 static atomic_llong n_worker, n_caller, n_busy, n_wakeups;
 
@@ -142,8 +144,10 @@ worker_spin(void)
                 return 1;
             CPU_PAUSE();
         }
-        /* spin_ns read each round: a longer spin set meanwhile applies at once */
-        if (now_ns() - started >= atomic_load_explicit(&spin_ns, memory_order_relaxed))
+        /* read each round: a longer spin or a later deadline set meanwhile applies */
+        int64_t t = now_ns();
+        if (t - started >= atomic_load_explicit(&spin_ns, memory_order_relaxed) &&
+            t >= atomic_load_explicit(&awake_until_ns, memory_order_relaxed))
             return 0;
         if (round % 8 == 0)
             sched_yield(); /* let another process have the core now and then */
@@ -262,6 +266,7 @@ after_fork_in_child(void)
     atomic_store(&wake_sent, 0);
     atomic_store(&slot_taken, 0);
     atomic_store(&range_state, IDLE);
+    atomic_store(&awake_until_ns, 0);
     wake_pending = 0;
     pthread_mutex_init(&wake_lock, NULL);
     pthread_cond_init(&wake_cond, NULL);
@@ -301,6 +306,19 @@ run_split(const Gemm *g, int64_t split, int64_t m)
     atomic_store(&range_state, IDLE);
     atomic_store(&slot_taken, 0);
     wake_worker_if_asleep();
+}
+
+/* The worker spins at least until now + us (if that is later than set before). */
+static void
+stay_awake_for(long long us)
+{
+    if (us <= 0)
+        return;
+    if (us > 10000000)
+        us = 10000000;
+    long long until = now_ns() + us * 1000, seen = atomic_load(&awake_until_ns);
+    while (seen < until && !atomic_compare_exchange_weak(&awake_until_ns, &seen, until))
+        ;
 }
 
 /* ---- operands --------------------------------------------------------------- */
@@ -436,7 +454,9 @@ s_matmul_rows(PyObject *self, PyObject *args)
 {
     PyObject *objs[3];
     Py_ssize_t split;
-    if (!PyArg_ParseTuple(args, "OOOn:matmul_rows", &objs[0], &objs[1], &objs[2], &split))
+    long long awake_us = 0;
+    if (!PyArg_ParseTuple(args, "OOOn|L:matmul_rows", &objs[0], &objs[1], &objs[2], &split,
+                          &awake_us))
         return NULL;
     if (dgemm == NULL || sgemm == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "_nnlite_split: init() was not called");
@@ -461,6 +481,7 @@ s_matmul_rows(PyObject *self, PyObject *args)
         goto done;
     Py_BEGIN_ALLOW_THREADS
     run_split(&g, split, m);
+    stay_awake_for(awake_us);
     Py_END_ALLOW_THREADS
     result = Py_None;
     Py_INCREF(result);
@@ -471,10 +492,18 @@ done:
 }
 
 static PyObject *
-s_wake(PyObject *self, PyObject *unused)
+s_stay_awake_us(PyObject *self, PyObject *args)
 {
+    long long us;
+    if (!PyArg_ParseTuple(args, "L:stay_awake_us", &us))
+        return NULL;
+    if (us < 0 || us > 10000000) {
+        refuse("stay_awake_us needs 0 <= us <= 10000000");
+        return NULL;
+    }
     if (ensure_worker() < 0)
         return NULL;
+    stay_awake_for(us);
     wake_worker_if_asleep();
     Py_RETURN_NONE;
 }
@@ -493,28 +522,38 @@ s_set_spin_us(PyObject *self, PyObject *args)
     return PyLong_FromLongLong(old);
 }
 
+static long long
+awake_left_us(void)
+{
+    long long left = atomic_load(&awake_until_ns) - now_ns();
+    return left > 0 ? left / 1000 : 0;
+}
+
 static PyObject *
 s_worker_stats(PyObject *self, PyObject *unused)
 {
     return Py_BuildValue(
-        "{s:L,s:L,s:L,s:L,s:O,s:O,s:L}",
+        "{s:L,s:L,s:L,s:L,s:O,s:O,s:L,s:L}",
         "worker_ranges", (long long)atomic_load(&n_worker),
         "caller_ranges", (long long)atomic_load(&n_caller),
         "busy_calls", (long long)atomic_load(&n_busy),
         "wakeups", (long long)atomic_load(&n_wakeups),
         "worker_alive", atomic_load(&worker_alive) ? Py_True : Py_False,
         "worker_sleeping", atomic_load(&worker_sleeping) ? Py_True : Py_False,
-        "spin_us", (long long)(atomic_load(&spin_ns) / 1000));
+        "spin_us", (long long)(atomic_load(&spin_ns) / 1000),
+        "awake_us_left", awake_left_us());
 }
 
 static PyMethodDef methods[] = {
     {"init", s_init, METH_VARARGS,
      "init(dgemm_address, sgemm_address): numpy's ILP64 cblas_dgemm and cblas_sgemm."},
     {"matmul_rows", s_matmul_rows, METH_VARARGS,
-     "matmul_rows(a, b, out, split_row): out = a @ b as rows [0, split_row) on the "
-     "calling thread and [split_row, m) on the worker, each one gemm call."},
-    {"wake", s_wake, METH_NOARGS,
-     "wake(): start the worker, or wake it if asleep, so that it spins for the next job."},
+     "matmul_rows(a, b, out, split_row[, awake_us]): out = a @ b as rows [0, split_row) "
+     "on the calling thread and [split_row, m) on the worker, each one gemm call; the "
+     "worker then spins for a next job for at least awake_us microseconds."},
+    {"stay_awake_us", s_stay_awake_us, METH_VARARGS,
+     "stay_awake_us(us): start or wake the worker, and keep it spinning for the next "
+     "job for at least us microseconds from now."},
     {"set_spin_us", s_set_spin_us, METH_VARARGS,
      "set_spin_us(us): how long the worker spins for a next job before it sleeps; "
      "returns the previous value."},

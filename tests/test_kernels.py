@@ -351,6 +351,49 @@ def test_a_recorded_step_with_its_loss_and_penalty_replays_the_same_bits(
 
 
 @needs_kernels
+def test_a_recorded_step_follows_a_loss_setting_changed_between_batches():
+    rng = np.random.RandomState(0)
+    x = 300 * rng.normal(size=(16, 4))  # saturated probabilities: clipping shows
+    codes = rng.randint(0, 3, 16).astype(np.intp)
+    y = np.eye(3)[codes]
+    loss = LogLoss(value_from_logits=False)
+    net = Sequential([Dense(5), ReLU(), Dense(3), Softmax()], random_state=0).build(4)
+    for _ in range(3):
+        net._loss_and_grad(x, y, loss, 1e-4, None, True, codes)
+    assert net.__dict__.get("_step_program") is not None
+    loss.value_from_logits = True  # e.g. by a callback, mid-training
+    value, grad = net._loss_and_grad(x, y, loss, 1e-4, None, True, codes)
+    fresh = Sequential([Dense(5), ReLU(), Dense(3), Softmax()]).build(4)
+    fresh.set_theta(net.theta)
+    value0, grad0 = fresh._loss_and_grad(x.copy(), y, loss, 1e-4, None, True, codes)
+    assert value == value0
+    _assert_same(grad.copy(), grad0)
+
+
+@needs_kernels
+def test_a_recorded_float32_step_follows_the_type_of_alpha():
+    # numpy scales float32 gradients by a numpy float64 alpha in float64, by a Python
+    # float in float32: a step recorded with one must not replay for the other
+    rng = np.random.RandomState(0)
+    x = rng.normal(size=(16, 4)).astype(np.float32)
+    y = rng.normal(size=(16, 2)).astype(np.float32)
+
+    def net():
+        return Sequential([Dense(5), ReLU(), Dense(2), Identity()], dtype=np.float32,
+                          random_state=0).build(4)
+
+    replayed, walked = net(), net()
+    loss = SquaredError()
+    for _ in range(3):
+        replayed._loss_and_grad(x, y, loss, 0.1, None, True)
+    assert replayed.__dict__.get("_step_program") is not None
+    v1, g1 = replayed._loss_and_grad(x, y, loss, np.float64(0.1), None, True)
+    v2, g2 = walked._loss_and_grad(x.copy(), y, loss, np.float64(0.1), None, True)
+    assert v1 == v2 and type(v1) is type(v2)
+    _assert_same(g1.copy(), g2)
+
+
+@needs_kernels
 def test_a_recording_is_forgotten_when_the_parameters_move_to_a_new_vector():
     rng = np.random.RandomState(0)
     x = rng.normal(size=(16, 4))

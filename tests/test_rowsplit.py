@@ -132,7 +132,7 @@ def test_rows_exact_remembers_its_answer(monkeypatch):
 
 def test_rows_exact_sees_a_split_that_changes_bits(monkeypatch):
     # a runner whose second range sums in another order must be caught
-    def reordered(a, b, out, row):
+    def reordered(a, b, out, row, awake_us=0):
         out[:row] = a[:row] @ b
         out[row:] = (a[row:, ::-1] @ b[::-1])
 

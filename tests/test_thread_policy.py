@@ -120,6 +120,27 @@ def test_on_two_cores_auto_shares_products_by_the_runner_alone(fresh_policy, mon
 
 
 @two_cores
+def test_operands_the_runner_refuses_fall_back_to_one_thread(fresh_policy):
+    # an unaligned input: checked exact on aligned random copies, refused by the runner
+    rng = np.random.RandomState(0)
+    buf = np.zeros(3000 * 64 * 8 + 1, np.uint8)
+    X = np.frombuffer(buf.data, np.float64, 3000 * 64, offset=1).reshape(3000, 64)
+    X[...] = rng.normal(size=(3000, 64))
+    assert not X.flags.aligned
+    y = X[:, 0] + X[:, 1] ** 2
+    weights = []
+    for setting in (1, "auto"):
+        nnlite.set_blas_threads(setting)
+        model = nnlite.MLPRegressor(hidden_layer_sizes=(256,), solver="lbfgs", max_iter=5,
+                                    random_state=0)
+        with warnings.catch_warnings(), threadpoolctl.threadpool_limits(2, user_api="blas"):
+            warnings.simplefilter("ignore")
+            model.fit(X, y)
+        weights.append(np.concatenate([w.ravel() for w in model.coefs_]))
+    np.testing.assert_array_equal(*weights)
+
+
+@two_cores
 def test_exactness_is_checked_on_real_blas(fresh_policy):
     # the check itself: every shape it calls exact gives equal bits on 1 and 2 threads
     nnlite.set_blas_threads(2)
@@ -199,7 +220,7 @@ def test_where_the_runner_splits_exactly_a_trial_compares_one_thread_and_split(
     switch = fake_clock(2.0)
     switch.cost[_products.SPLIT] = cost_split * 1e-3
 
-    def fake_split(switch, a, b, out):  # the runner's split, on the fake clock
+    def fake_split(switch, a, b, out, awake_us=0):  # the runner's split, on the fake clock
         switch.use(_products.SPLIT)
         switch.current = 1
         return np.matmul(a, b, out=out)
@@ -222,25 +243,34 @@ def test_where_the_runner_splits_exactly_a_trial_compares_one_thread_and_split(
 def test_the_worker_stays_awake_while_a_trial_compares_the_split(fake_clock, monkeypatch):
     switch = fake_clock(2.0)
     switch.cost[_products.SPLIT] = 0.5e-3
-    monkeypatch.setattr(_products, "_split", lambda switch, a, b, out: (
-        switch.use(_products.SPLIT), setattr(switch, "current", 1), np.matmul(a, b, out=out))[2])
+    awake = []
+
+    def fake_split(switch, a, b, out, awake_us=0):
+        awake.append(awake_us)
+        switch.use(_products.SPLIT)
+        switch.current = 1
+        return np.matmul(a, b, out=out)
+
+    monkeypatch.setattr(_products, "_split", fake_split)
     stats = _rowsplit._module().worker_stats
     site = _products._Site(exact=None, split=True)
     a = np.ones((2, 2))
-    site.run(switch, a, a, np.empty((2, 2)))  # the trial's first call
-    assert stats()["spin_us"] == _rowsplit.TRIAL_SPIN_US
+    site.run(switch, a, a, np.empty((2, 2)))  # the trial's first call, on one thread
+    assert stats()["awake_us_left"] > _rowsplit.TRIAL_AWAKE_US // 2
     deadline = time.perf_counter() + 2.0  # woken now: it runs within a scheduler's tick
     while stats()["worker_sleeping"] and time.perf_counter() < deadline:
         time.sleep(1e-3)
     assert not stats()["worker_sleeping"]
     for _ in range(2 * _products._TRIALS - 1):
         site.run(switch, a, a, np.empty((2, 2)))
-    assert site.trial == -1 and stats()["spin_us"] == _rowsplit.SPIN_US
-    site.due = 0.0  # a trial cut short by the end of training
+    assert site.trial == -1 and site.choice == _products.SPLIT
+    # after the trial a split call keeps it awake a few times the product's time
     site.run(switch, a, a, np.empty((2, 2)))
-    assert stats()["spin_us"] == _rowsplit.TRIAL_SPIN_US
-    _products.stop()
-    assert stats()["spin_us"] == _rowsplit.SPIN_US
+    expected = max(_rowsplit.SPIN_US, _products._AWAKE_CALLS * 0.5e-3 * 1e6)
+    assert awake[-1] == pytest.approx(expected)
+    # the keep-awake ends by itself
+    time.sleep(_rowsplit.TRIAL_AWAKE_US * 1e-6 + 0.01)
+    assert stats()["awake_us_left"] == 0
 
 
 def test_a_stall_on_two_threads_backs_off_then_measures_again(fake_clock):

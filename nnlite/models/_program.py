@@ -33,6 +33,8 @@ class StepProgram:
         self.codes, self.compute_value = codes, compute_value
         self.forward, self.delta, self.backward = forward, delta, backward
         self.kernels, self.buffer = _accel.K, net._own_buffer
+        # what the recorded loss calls depend on besides the arrays
+        self.value_from_logits = getattr(loss, "value_from_logits", None)
         # the loss's and the gradient's finishing calls, recorded too where they can be
         loss_calls = loss._fused_program(delta, y, compute_value, codes)
         finish = net._finish_program(x.shape[0], alpha, compute_value)
@@ -44,9 +46,12 @@ class StepProgram:
     def fits(self, x, y, loss, alpha, sample_weight, codes, compute_value):
         """Whether a call with these arguments is the recorded one."""
         return (x is self.x and y is self.y and codes is self.codes and loss is self.loss
-                and sample_weight is None and alpha == self.alpha
+                and sample_weight is None
+                # the same value and type: float32 scaling treats numpy scalars apart
+                and alpha == self.alpha and type(alpha) is type(self.alpha)
                 and compute_value == self.compute_value and _accel.K is self.kernels
-                and self.net._own_buffer is self.buffer)
+                and self.net._own_buffer is self.buffer
+                and getattr(loss, "value_from_logits", None) == self.value_from_logits)
 
     @staticmethod
     def _make_run(calls, value_call, value_args, backward, finish):
