@@ -32,8 +32,10 @@ class BuildKernels(build_ext):
 
 setup(
     ext_modules=[
-        Extension("_nnlite_kernels", ["src/_nnlite_kernels.c"], optional=True),
-        Extension("_nnlite_split", ["src/_nnlite_split.c"], optional=True),
+        Extension("_nnlite_kernels", ["src/_nnlite_kernels.c"],
+                  depends=["src/_nnlite_buffers.h"], optional=True),
+        Extension("_nnlite_split", ["src/_nnlite_split.c"],
+                  depends=["src/_nnlite_buffers.h"], optional=True),
     ],
     cmdclass={"build_ext": BuildKernels},
 )

@@ -16,6 +16,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_nnlite_buffers.h"
 #include <math.h>
 
 #define KERNELS_API 2
@@ -51,17 +52,6 @@ checked_size(Py_ssize_t n, Py_ssize_t k)
         return -1;
     }
     return n * k;
-}
-
-static char
-format_code(const Py_buffer *view)
-{
-    const char *f = view->format;
-    if (f == NULL)
-        return 'B';
-    if (*f == '@' || *f == '=')
-        f++;
-    return (f[0] != '\0' && f[1] == '\0') ? f[0] : '?';
 }
 
 static int

@@ -32,6 +32,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include "_nnlite_buffers.h"
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -322,17 +323,6 @@ stay_awake_for(long long us)
 }
 
 /* ---- operands --------------------------------------------------------------- */
-
-static char
-format_code(const Py_buffer *view)
-{
-    const char *f = view->format;
-    if (f == NULL)
-        return 'B';
-    if (*f == '@' || *f == '=')
-        f++;
-    return (f[0] != '\0' && f[1] == '\0') ? f[0] : '?';
-}
 
 /* numpy's is_blasable2d: unit inner stride, outer stride a whole number of items
  * and at least the inner extent. */

@@ -24,6 +24,10 @@ def fresh_policy(monkeypatch):
     """A clean slate of measured products, and the setting put back afterwards."""
     saved = _threads._setting
     monkeypatch.setattr(_products, "_sites", {})
+    # no back-off left by an earlier test's stall (which would keep every product on one
+    # thread for up to 32 s)
+    monkeypatch.setattr(_products, "_backoff",
+                        {"until": 0.0, "seconds": _products._FIRST_BACKOFF})
     yield
     _threads._setting = saved
 
@@ -71,9 +75,8 @@ def test_one_and_two_threads_fit_identical_weights(fresh_policy, monkeypatch, so
             before["worker_ranges"] + before["caller_ranges"])  # split products ran
 
 
-@two_cores
-def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch):
-    monkeypatch.setattr(_products, "_same_bits", lambda *args: False)
+def _record_thread_counts(monkeypatch):
+    """The list of every thread count the training's switch will set BLAS to."""
     counts = []
     real_start = _products.start
 
@@ -84,6 +87,13 @@ def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch
         real_start(recording_setter, *args)
 
     monkeypatch.setattr(_products, "start", spy_start)
+    return counts
+
+
+@two_cores
+def test_products_not_exact_on_two_threads_stay_on_one(fresh_policy, monkeypatch):
+    monkeypatch.setattr(_products, "_same_bits", lambda *args: False)
+    counts = _record_thread_counts(monkeypatch)
     _fit_weights(2)
     assert all(n == 1 for n in counts)  # the switch starts on one thread and never left it
     assert _products.report() and not any(row["exact"] for row in _products.report())
@@ -96,16 +106,7 @@ def test_on_two_cores_auto_shares_products_by_the_runner_alone(fresh_policy, mon
     # the runner's core: "auto" never switches BLAS to two threads, trials included
     monkeypatch.setattr(_products, "_FIRST_PAUSE", 0.0)
     monkeypatch.setattr(_products, "_LAST_PAUSE", 0.0)
-    counts = []
-    real_start = _products.start
-
-    def spy_start(setter, *args):
-        def recording_setter(n):
-            counts.append(n)
-            setter(n)
-        real_start(recording_setter, *args)
-
-    monkeypatch.setattr(_products, "start", spy_start)
+    counts = _record_thread_counts(monkeypatch)
     before = _rowsplit._module().worker_stats()
     _fit_weights("auto")
     after = _rowsplit._module().worker_stats()
