@@ -128,6 +128,12 @@ def _raw_setter(lib):
     (later callers are silently ignored), but a training may run in any thread;
     OpenBLAS's own setter costs a fraction of a microsecond.
     """
+    if lib.filepath not in _raw_setters:  # looked up once: called at every training
+        _raw_setters[lib.filepath] = _find_raw_setter(lib)
+    return _raw_setters[lib.filepath]
+
+
+def _find_raw_setter(lib):
     if lib.internal_api != "openblas" or getattr(lib, "threading_layer", None) != "pthreads":
         return None
     for prefix in ("", "scipy_"):
@@ -136,6 +142,9 @@ def _raw_setter(lib):
             if setter is not None:
                 return setter
     return None
+
+
+_raw_setters = {}  # library path -> its raw setter, or None
 
 
 def _set_threads(lib, n):
@@ -150,12 +159,19 @@ def _numpy_blas(libs):
     """Index of the BLAS library numpy's products call, or None if unknown."""
     if len(libs) == 1:
         return 0
-    # wheels ship it in numpy.libs/ beside the package, other builds inside numpy/
-    numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
-    homes = (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep)
-    found = [i for i, lib in enumerate(libs)
-             if os.path.realpath(lib.filepath).startswith(homes)]
-    return found[0] if len(found) == 1 else None
+    # asked at every training and prediction: the paths are resolved once
+    paths = tuple(lib.filepath for lib in libs)
+    if paths not in _numpy_blas_found:
+        # wheels ship it in numpy.libs/ beside the package, other builds inside numpy/
+        numpy_dir = os.path.realpath(os.path.dirname(np.__file__))
+        homes = (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep)
+        found = [i for i, path in enumerate(paths)
+                 if os.path.realpath(path).startswith(homes)]
+        _numpy_blas_found[paths] = found[0] if len(found) == 1 else None
+    return _numpy_blas_found[paths]
+
+
+_numpy_blas_found = {}  # library paths -> index of numpy's BLAS among them, or None
 
 
 def _usable_cores():
