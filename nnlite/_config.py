@@ -55,4 +55,7 @@ def show_config(print_out: bool = True) -> dict:
     if print_out:
         for name, value in info.items():
             print(f"{name}: {value}")
+        if _threads._get_controller() is False:
+            print("(threadpoolctl is not installed: BLAS's threads are left alone and the "
+                  'two-thread runner is off; pip install "nnlite[threads]" enables them)')
     return info

@@ -543,3 +543,13 @@ def test_predictions_while_the_pool_grows(fresh_policy):
         for w in workers:
             w.join()
     assert not errors
+
+
+def test_show_config_reports_the_runner_and_says_when_threadpoolctl_is_missing(
+        monkeypatch, capsys):
+    info = nnlite.show_config()
+    assert info["two_thread_runner"] is _rowsplit.available()
+    assert "threadpoolctl is not installed" not in capsys.readouterr().out
+    monkeypatch.setattr(_threads, "_controller", False)  # as if it were absent
+    nnlite.show_config()
+    assert 'pip install "nnlite[threads]"' in capsys.readouterr().out
