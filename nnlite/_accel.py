@@ -20,6 +20,8 @@ import os
 
 import numpy as np
 
+from . import _products
+
 _API = 2
 
 
@@ -232,7 +234,7 @@ def adam(theta, grad, m, v, lr, b1, b2, eps):
         return False
     if dt == _F32 and not _NUMPY2:
         return False
-    K.adam(theta, grad, m, v, theta.size, float(lr), b1, b2, eps)
+    K.adam(theta, grad, m, v, theta.size, float(lr), b1, b2, eps, _products.halves(theta.size))
     return True
 
 

@@ -82,6 +82,10 @@ _MIN_WORK = 200_000
 #: trials, and the step lost more: the next element-wise pass read half the output
 #: from the other core's cache.
 _MIN_SPLIT_WORK = 2_000_000
+#: Element-wise passes over at least this many parameters may run in two halves (case
+#: (b)'s 50,826: Adam 65 -> 33 microseconds, the gradient's scaling 34 -> 18, back to
+#: back); below, the other core's half of the vectors would cost more to fetch back.
+_MIN_HALVES = 32_768
 #: After a split call the runner's worker waits for the next one this many times the
 #: product's measured time (and at least its own spin): L-BFGS's products, milliseconds
 #: each, follow one another with other work between them.
@@ -97,6 +101,7 @@ SPLIT = "split"
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
 _sites = {}  # (shapes, strides, dtypes, threads, measured) -> _Site, kept for the process
+_split_sites = set()  # the sites whose products the runner splits now
 
 
 class _Switch:
@@ -261,6 +266,24 @@ class _Site:
         # the next split call comes after this product's other work of a step (or of
         # an L-BFGS evaluation): a few times its own time; the worker waits that long
         self.awake_us = int(max(_rowsplit.SPIN_US, _AWAKE_CALLS * typical * 1e6))
+        if choice == SPLIT:
+            _split_sites.add(self)
+        else:
+            _split_sites.discard(self)
+
+
+def halves(size):
+    """Whether an element-wise pass over ``size`` parameters (the optimizer's update, the
+    gradient's scaling) should run in two halves, the second on the runner's worker.
+
+    Only in a training whose products the runner splits now (measured faster than one
+    thread, so the worker is awake and its core idle), on at least ``_MIN_HALVES``
+    parameters, and not during a back-off.  Each parameter is computed alone, so the
+    bits are those of one pass.
+    """
+    switch = _active
+    return (size >= _MIN_HALVES and bool(_split_sites) and switch is not None
+            and switch.owner == threading.get_ident() and perf_counter() >= _backoff["until"])
 
 
 def _stall(took, expected):

@@ -18,6 +18,7 @@
 #include <Python.h>
 #include "_nnlite_buffers.h"
 #include <math.h>
+#include <stdint.h>
 
 #define KERNELS_API 2
 
@@ -613,6 +614,49 @@ k_squared_error(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(value);
 }
 
+/* ---- element-wise passes in two halves --------------------------------------
+ * The optimizer's update and the gradient's scaling treat every parameter alone, so
+ * their halves can run on two cores with the same bits: the second half goes to the
+ * worker of _nnlite_split (nnlite/_rowsplit.py), through its C API, when the caller
+ * asks for it (nnlite/_products.py decides) and that module is there. */
+
+typedef void (*range_fn)(void *ctx, int64_t lo, int64_t hi);
+
+typedef struct {
+    int version;
+    int (*run_two)(range_fn, void *, int64_t, int64_t, long long);
+} SplitAPI;
+
+static const SplitAPI *split_api; /* NULL until found */
+static int split_api_tried;
+
+/* Called with the GIL held. */
+static const SplitAPI *
+get_split_api(void)
+{
+    if (!split_api_tried) {
+        split_api_tried = 1;
+        split_api = PyCapsule_Import("_nnlite_split._C_API", 0);
+        if (split_api == NULL)
+            PyErr_Clear();
+        else if (split_api->version != 1)
+            split_api = NULL;
+    }
+    return split_api;
+}
+
+/* fn over [0, size): in two halves when api is given, else in one call */
+static void
+in_halves(const SplitAPI *api, range_fn fn, void *ctx, Py_ssize_t size)
+{
+    /* halves on a 64-byte boundary, as the vector loops of each take them */
+    int64_t half = (int64_t)(size / 2) & ~(int64_t)15;
+    if (api == NULL || half == 0)
+        fn(ctx, 0, size);
+    else
+        api->run_two(fn, ctx, size, half, 0);
+}
+
 /* ---- gradient scaling: g[:npen] = (g + alpha * theta) / s; g[npen:] /= s ----- */
 
 HOT static void
@@ -640,13 +684,35 @@ scale_f(float *R g, const float *R theta, Py_ssize_t size, Py_ssize_t npen, floa
         g[i] = (float)((double)g[i] / s);
 }
 
+typedef struct {
+    int is_double;
+    void *g;
+    const void *theta;
+    Py_ssize_t npen;
+    double alpha, s;
+} ScaleArgs;
+
+static void
+scale_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const ScaleArgs *a = ctx;
+    Py_ssize_t npen = a->npen > hi ? hi - lo : a->npen > lo ? a->npen - lo : 0;
+    if (a->is_double)
+        scale_d((double *)a->g + lo, (const double *)a->theta + lo, hi - lo, npen, a->alpha,
+                a->s);
+    else
+        scale_f((float *)a->g + lo, (const float *)a->theta + lo, hi - lo, npen,
+                (float)a->alpha, a->s);
+}
+
 static PyObject *
 k_scale_grad(PyObject *self, PyObject *args)
 {
     PyObject *g, *theta;
     Py_ssize_t size, npen;
     double alpha, s;
-    if (!PyArg_ParseTuple(args, "OOnndd", &g, &theta, &size, &npen, &alpha, &s))
+    int halves = 0;
+    if (!PyArg_ParseTuple(args, "OOnndd|p", &g, &theta, &size, &npen, &alpha, &s, &halves))
         return NULL;
     if (checked_size(size, 1) < 0)
         return NULL;
@@ -663,11 +729,10 @@ k_scale_grad(PyObject *self, PyObject *args)
         release(bufs, 2);
         return NULL;
     }
+    ScaleArgs a = {is == 8, bufs[0].view.buf, bufs[1].view.buf, npen, alpha, s};
+    const SplitAPI *api = halves ? get_split_api() : NULL;
     Py_BEGIN_ALLOW_THREADS
-    if (is == 8)
-        scale_d(bufs[0].view.buf, bufs[1].view.buf, size, npen, alpha, s);
-    else
-        scale_f(bufs[0].view.buf, bufs[1].view.buf, size, npen, (float)alpha, s);
+    in_halves(api, scale_range, &a, size);
     Py_END_ALLOW_THREADS
     release(bufs, 2);
     Py_RETURN_NONE;
@@ -711,14 +776,34 @@ adam_f(float *R theta, const float *R grad, float *R m, float *R v, Py_ssize_t s
     }
 }
 
+typedef struct {
+    int is_double;
+    void *theta, *m, *v;
+    const void *grad;
+    double lr, b1, b2, eps;
+} AdamArgs;
+
+static void
+adam_range(void *ctx, int64_t lo, int64_t hi)
+{
+    const AdamArgs *a = ctx;
+    if (a->is_double)
+        adam_d((double *)a->theta + lo, (const double *)a->grad + lo, (double *)a->m + lo,
+               (double *)a->v + lo, hi - lo, a->lr, a->b1, a->b2, a->eps);
+    else
+        adam_f((float *)a->theta + lo, (const float *)a->grad + lo, (float *)a->m + lo,
+               (float *)a->v + lo, hi - lo, a->lr, a->b1, a->b2, a->eps);
+}
+
 static PyObject *
 k_adam(PyObject *self, PyObject *args)
 {
     PyObject *theta, *grad, *m, *v;
     Py_ssize_t size;
     double lr, b1, b2, eps;
-    if (!PyArg_ParseTuple(args, "OOOOndddd", &theta, &grad, &m, &v, &size, &lr, &b1, &b2,
-                          &eps))
+    int halves = 0;
+    if (!PyArg_ParseTuple(args, "OOOOndddd|p", &theta, &grad, &m, &v, &size, &lr, &b1, &b2,
+                          &eps, &halves))
         return NULL;
     if (checked_size(size, 1) < 0)
         return NULL;
@@ -733,13 +818,11 @@ k_adam(PyObject *self, PyObject *args)
         release(bufs, 4);
         return NULL;
     }
+    AdamArgs a = {is == 8, bufs[0].view.buf, bufs[2].view.buf, bufs[3].view.buf,
+                  bufs[1].view.buf, lr, b1, b2, eps};
+    const SplitAPI *api = halves ? get_split_api() : NULL;
     Py_BEGIN_ALLOW_THREADS
-    if (is == 8)
-        adam_d(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, bufs[3].view.buf, size,
-               lr, b1, b2, eps);
-    else
-        adam_f(bufs[0].view.buf, bufs[1].view.buf, bufs[2].view.buf, bufs[3].view.buf, size,
-               lr, b1, b2, eps);
+    in_halves(api, adam_range, &a, size);
     Py_END_ALLOW_THREADS
     release(bufs, 4);
     Py_RETURN_NONE;
@@ -804,8 +887,12 @@ static PyMethodDef methods[] = {
     {"softmax_normalise", k_softmax_normalise, METH_VARARGS, "z /= z.sum(axis=1)."},
     {"squared_error", k_squared_error, METH_VARARGS,
      "d = z - y in place, and the mean half squared error."},
-    {"scale_grad", k_scale_grad, METH_VARARGS, "(g + alpha theta) / s, then g / s."},
-    {"adam", k_adam, METH_VARARGS, "One Adam step."},
+    {"scale_grad", k_scale_grad, METH_VARARGS,
+     "(g + alpha theta) / s, then g / s; a last argument True: in two halves, the second "
+     "on _nnlite_split's worker."},
+    {"adam", k_adam, METH_VARARGS,
+     "One Adam step; a last argument True: in two halves, the second on _nnlite_split's "
+     "worker."},
     {"sgd", k_sgd, METH_VARARGS, "One SGD step with momentum."},
     {NULL, NULL, 0, NULL},
 };

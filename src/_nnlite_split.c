@@ -50,6 +50,7 @@
 #endif
 
 #define SPLIT_API 1
+#define SPLIT_C_API 1 /* the layout of SplitAPI, checked by _nnlite_kernels */
 
 /* CBLAS enums (C ints); integer arguments are 64-bit (ILP64 OpenBLAS). */
 enum { ROW_MAJOR = 101, NO_TRANS = 111, TRANS = 112 };
@@ -90,13 +91,34 @@ run_rows(const Gemm *g, int64_t r0, int64_t r1)
               (float *)c, g->ldc);
 }
 
+/* One job: rows of a product, or a function of a range of indices (an element-wise
+ * pass of nnlite's kernels, given through the C API below). */
+typedef void (*range_fn)(void *ctx, int64_t lo, int64_t hi);
+
+typedef struct {
+    range_fn fn; /* NULL: the product g */
+    void *ctx;
+    Gemm g;
+} Job;
+
+static void
+run_range(const Job *j, int64_t r0, int64_t r1)
+{
+    if (r1 <= r0)
+        return;
+    if (j->fn)
+        j->fn(j->ctx, r0, r1);
+    else
+        run_rows(&j->g, r0, r1);
+}
+
 /* ---- the job slot and the worker ------------------------------------------ */
 
 enum { IDLE, OPEN, CLAIMED_BY_CALLER, CLAIMED_BY_WORKER, DONE };
 
 static atomic_int slot_taken;   /* one job at a time; other callers run both ranges */
 static atomic_int range_state;  /* of the second range of the job in the slot */
-static Gemm job;                /* written before range_state becomes OPEN */
+static Job job;                 /* written before range_state becomes OPEN */
 static int64_t job_r0, job_r1;
 
 static atomic_int worker_alive, worker_sleeping;
@@ -127,7 +149,7 @@ worker_try_claim(void)
     if (atomic_load_explicit(&range_state, memory_order_relaxed) != OPEN ||
         !atomic_compare_exchange_strong(&range_state, &open, CLAIMED_BY_WORKER))
         return 0;
-    run_rows(&job, job_r0, job_r1);
+    run_range(&job, job_r0, job_r1);
     atomic_fetch_add_explicit(&n_worker, 1, memory_order_relaxed);
     atomic_store_explicit(&range_state, DONE, memory_order_release);
     return 1;
@@ -274,7 +296,7 @@ after_fork_in_child(void)
 }
 
 static void
-run_split(const Gemm *g, int64_t split, int64_t m)
+run_split(const Job *g, int64_t split, int64_t m)
 {
     int free_slot = 0;
     if (split <= 0 || split >= m ||
@@ -282,18 +304,18 @@ run_split(const Gemm *g, int64_t split, int64_t m)
         /* the same two calls, one after the other */
         if (split > 0 && split < m)
             atomic_fetch_add_explicit(&n_busy, 1, memory_order_relaxed);
-        run_rows(g, 0, split);
-        run_rows(g, split, m);
+        run_range(g, 0, split);
+        run_range(g, split, m);
         return;
     }
     job = *g;
     job_r0 = split;
     job_r1 = m;
     atomic_store(&range_state, OPEN);
-    run_rows(g, 0, split);
+    run_range(g, 0, split);
     int open = OPEN;
     if (atomic_compare_exchange_strong(&range_state, &open, CLAIMED_BY_CALLER)) {
-        run_rows(g, split, m);
+        run_range(g, split, m);
         atomic_fetch_add_explicit(&n_caller, 1, memory_order_relaxed);
     }
     else {
@@ -459,8 +481,8 @@ s_matmul_rows(PyObject *self, PyObject *args)
         if (PyObject_GetBuffer(objs[held], &views[held],
                                held == 2 ? PyBUF_RECORDS : PyBUF_RECORDS_RO) < 0)
             goto done;
-    Gemm g;
-    if (describe(views, &g) < 0)
+    Job j = {.fn = NULL, .ctx = NULL};
+    if (describe(views, &j.g) < 0)
         goto done;
     Py_ssize_t m = views[0].shape[0];
     if (split < 0 || split > m) {
@@ -470,7 +492,7 @@ s_matmul_rows(PyObject *self, PyObject *args)
     if (ensure_worker() < 0)
         goto done;
     Py_BEGIN_ALLOW_THREADS
-    run_split(&g, split, m);
+    run_split(&j, split, m);
     stay_awake_for(awake_us);
     Py_END_ALLOW_THREADS
     result = Py_None;
@@ -558,6 +580,31 @@ static struct PyModuleDef module = {
     "Two-thread row-split matrix products (see nnlite/_rowsplit.py).", -1, methods,
 };
 
+/* ---- C API: element-wise passes of _nnlite_kernels in two halves ----------- */
+
+/* fn(ctx, 0, split) here and fn(ctx, split, n) on the worker if it is spinning (else
+ * here too), as products are split; called without the GIL.  Returns 1 when the worker
+ * could have taken the second half (it was started), 0 when both ran here. */
+static int
+api_run_two(range_fn fn, void *ctx, int64_t n, int64_t split, long long awake_us)
+{
+    Job j = {.fn = fn, .ctx = ctx};
+    if (!atomic_load(&worker_alive)) { /* started by the products, with the GIL */
+        fn(ctx, 0, n);
+        return 0;
+    }
+    run_split(&j, split, n);
+    stay_awake_for(awake_us);
+    return 1;
+}
+
+typedef struct {
+    int version;
+    int (*run_two)(range_fn, void *, int64_t, int64_t, long long);
+} SplitAPI;
+
+static SplitAPI c_api = {SPLIT_C_API, api_run_two};
+
 PyMODINIT_FUNC
 PyInit__nnlite_split(void)
 {
@@ -566,7 +613,12 @@ PyInit__nnlite_split(void)
         return NULL;
     }
     PyObject *mod = PyModule_Create(&module);
-    if (mod && PyModule_AddIntConstant(mod, "API", SPLIT_API) < 0) {
+    if (mod == NULL)
+        return NULL;
+    PyObject *capsule = PyCapsule_New(&c_api, "_nnlite_split._C_API", NULL);
+    if (PyModule_AddIntConstant(mod, "API", SPLIT_API) < 0 || capsule == NULL ||
+        PyModule_AddObject(mod, "_C_API", capsule) < 0) {
+        Py_XDECREF(capsule);
         Py_DECREF(mod);
         return NULL;
     }

@@ -319,3 +319,31 @@ def test_nnlite_kernels_off_disables_it(value):
     done = subprocess.run([sys.executable, "-c", code], cwd=root, env=env,
                           capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["False", "False"]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("size", [1, 31, 32, 4097, 50_826])
+def test_element_wise_passes_in_two_halves_give_the_bits_of_one(dtype, size):
+    # the optimizer's update and the gradient's scaling, the second half on the worker
+    import _nnlite_kernels as K
+
+    rng = np.random.RandomState(size)
+    theta, m = rng.normal(size=size).astype(dtype), 1e-3 * rng.normal(size=size).astype(dtype)
+    grad, v = 1e-2 * rng.normal(size=size).astype(dtype), 1e-6 * rng.rand(size).astype(dtype)
+    _nnlite_split.stay_awake_us(100_000)  # spinning: it takes the second halves
+    before = _nnlite_split.worker_stats()["worker_ranges"]
+    one, two = [[x.copy() for x in (theta, grad, m, v)] for _ in range(2)]
+    K.adam(*one, size, 1e-3, 0.9, 0.999, 1e-8)
+    K.adam(*two, size, 1e-3, 0.9, 0.999, 1e-8, True)
+    for x, y in zip(one, two):
+        assert np.array_equal(x.view(np.uint8), y.view(np.uint8))
+    for npen in (0, size // 3, size):
+        g1, g2 = grad.copy(), grad.copy()
+        K.scale_grad(g1, theta, size, npen, 1e-2, 200.0)
+        K.scale_grad(g2, theta, size, npen, 1e-2, 200.0, True)
+        assert np.array_equal(g1.view(np.uint8), g2.view(np.uint8))
+    if size >= 64:  # halves of at least 16 values each
+        deadline = time.perf_counter() + 2.0
+        while _nnlite_split.worker_stats()["worker_ranges"] == before:
+            assert time.perf_counter() < deadline, "the worker never took a half"
+            K.adam(*two, size, 1e-3, 0.9, 0.999, 1e-8, True)

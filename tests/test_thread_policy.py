@@ -142,6 +142,38 @@ def test_operands_the_runner_refuses_fall_back_to_one_thread(fresh_policy):
 
 
 @two_cores
+@pytest.mark.skipif(not _rowsplit.available(), reason="needs the two-thread runner")
+def test_optimizer_and_scaling_in_halves_fit_identical_weights(fresh_policy, monkeypatch):
+    one = _fit_weights(1)
+    monkeypatch.setattr(_products, "halves", lambda size: True)  # every pass in halves
+    _rowsplit.stay_awake(200_000)
+    before = _rowsplit._module().worker_stats()["worker_ranges"]
+    np.testing.assert_array_equal(one, _fit_weights("auto"))
+    assert _rowsplit._module().worker_stats()["worker_ranges"] > before
+
+
+def test_halves_only_for_large_vectors_while_the_runner_splits_products(fake_clock,
+                                                                          monkeypatch):
+    switch = fake_clock(2.0)
+    monkeypatch.setattr(_products, "_active", switch)
+    switch.owner = threading.get_ident()
+    monkeypatch.setattr(_products, "_split_sites", set())
+    big = _products._MIN_HALVES
+    assert not _products.halves(big)  # no product split: the worker may be asleep
+    site = _products._Site(exact=None, split=True)
+    site._decide(_products.SPLIT, 1e-4)
+    assert _products.halves(big) and not _products.halves(big - 1)
+    _products._backoff["until"] = switch.clock + 1.0  # a back-off: one thread for all
+    assert not _products.halves(big)
+    _products._backoff["until"] = 0.0
+    switch.owner = -1  # another thread's training
+    assert not _products.halves(big)
+    switch.owner = threading.get_ident()
+    site._decide(1, 1e-4)
+    assert not _products.halves(big)
+
+
+@two_cores
 def test_exactness_is_checked_on_real_blas(fresh_policy):
     # the check itself: every shape it calls exact gives equal bits on 1 and 2 threads
     nnlite.set_blas_threads(2)
@@ -254,6 +286,9 @@ def test_the_worker_stays_awake_while_a_trial_compares_the_split(fake_clock, mon
 
     monkeypatch.setattr(_products, "_split", fake_split)
     stats = _rowsplit._module().worker_stats
+    deadline = time.perf_counter() + 2.0  # a keep-awake left by an earlier test ends
+    while stats()["awake_us_left"] and time.perf_counter() < deadline:
+        time.sleep(0.01)
     site = _products._Site(exact=None, split=True)
     a = np.ones((2, 2))
     site.run(switch, a, a, np.empty((2, 2)))  # the trial's first call, on one thread

@@ -19,7 +19,7 @@ import weakref
 
 import numpy as np
 
-from .. import _accel, _backends, _threads, _validation
+from .. import _accel, _backends, _products, _threads, _validation
 from ..layers import Dense, Layer, ReLU
 from ..params import ParamBuffer, ParamSpec
 from . import _program, _rowblocks
@@ -395,7 +395,7 @@ class Network(Layer):
         s = n_rows if sample_weight is None else sample_weight.sum()
         scale = _accel.scale_gradient_call(grad, theta, npen, alpha, s)
         if scale is not None:
-            scale[0](*scale[1])
+            scale[0](*scale[1], _products.halves(grad.size))
         else:
             if alpha:  # in slices, so that the work array stays small
                 tmp = self._buffer("alpha", (min(npen, _SLICE),),
@@ -421,7 +421,7 @@ class Network(Layer):
         segments = self._penalty_segments(buf.theta)
 
         def finish(value):
-            call(*args)
+            call(*args, _products.halves(grad.size))
             if compute_value:
                 value += (0.5 * alpha) * _squared_norm(segments) / s
             return value, grad
