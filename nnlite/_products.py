@@ -14,6 +14,9 @@ these apart, so each product decides from measurement:
   own threads, one per core.  On two cores the runner replaces BLAS's threads:
   BLAS's second thread keeps spinning after each call on two threads and would
   take the worker's core.
+* **Element-wise passes.**  While the runner splits a training's products, the
+  optimizer's update and the gradient's scaling over at least ``_MIN_HALVES``
+  parameters run in two halves as well (:func:`halves`).
 * **Only where the bits stay.**  A product may use the other way only if its shape,
   layouts and dtypes were found, once per process, to give the same bits on one
   thread and that way, on random data (up to ``_CHECK_ELEMENTS`` elements in all:
