@@ -14,7 +14,7 @@ from setuptools.command.build_ext import build_ext
 # itself (BLAS does), it only needs threads.
 GCC_FLAGS = {
     "_nnlite_kernels": (["-O3", "-ffp-contract=off", "-fno-math-errno", "-std=c99"], []),
-    "_nnlite_split": (["-O2", "-pthread", "-std=c11"], ["-pthread"]),
+    "_nnlite_split": (["-O2", "-pthread", "-std=c11"], ["-pthread", "-lm"]),
 }
 MSVC_FLAGS = {"_nnlite_kernels": (["/O2", "/fp:precise"], [])}
 

@@ -104,7 +104,6 @@ SPLIT = "split"
 _active = None  # the _Switch of the training that owns the thread count, if any
 _backoff = {"until": 0.0, "seconds": _FIRST_BACKOFF}  # process-wide: the load is
 _sites = {}  # (shapes, strides, dtypes, threads, measured) -> _Site, kept for the process
-_split_sites = set()  # the sites whose products the runner splits now
 
 
 class _Switch:
@@ -115,6 +114,7 @@ class _Switch:
         self.threads, self.measured = threads, measured
         self.owner = threading.get_ident()
         self.current = 1
+        self.last_split = float("-inf")  # perf_counter() after this training's last split
 
     def use(self, n):
         """Run the next products on ``n`` threads, if this training alone holds BLAS."""
@@ -170,11 +170,13 @@ def _split(switch, a, b, out, awake_us=0):
         if switch.current != 1:
             switch.use(1)
         try:
-            return _rowsplit.matmul_rows(a, b, out, awake_us)
+            _rowsplit.matmul_rows(a, b, out, awake_us)
         except ValueError:
             # operands the runner refuses (checked before it computes anything):
             # unaligned, byte-swapped, overlapping, a matrix and its own transpose
             return np.matmul(a, b, out=out)
+        switch.last_split = perf_counter()  # the worker is awake now (see halves)
+        return out
 
 
 def _compute(switch, way, a, b, out, awake_us=0):
@@ -269,24 +271,25 @@ class _Site:
         # the next split call comes after this product's other work of a step (or of
         # an L-BFGS evaluation): a few times its own time; the worker waits that long
         self.awake_us = int(max(_rowsplit.SPIN_US, _AWAKE_CALLS * typical * 1e6))
-        if choice == SPLIT:
-            _split_sites.add(self)
-        else:
-            _split_sites.discard(self)
+
 
 
 def halves(size):
     """Whether an element-wise pass over ``size`` parameters (the optimizer's update, the
     gradient's scaling) should run in two halves, the second on the runner's worker.
 
-    Only in a training whose products the runner splits now (measured faster than one
-    thread, so the worker is awake and its core idle), on at least ``_MIN_HALVES``
-    parameters, and not during a back-off.  Each parameter is computed alone, so the
-    bits are those of one pass.
+    Only in the calling thread's training under ``"auto"``, within the worker's spin
+    (``_rowsplit.SPIN_US``) after one of this training's products was split: the runner
+    was measured faster than one thread there, so its worker is awake and its core idle.
+    And only on at least ``_MIN_HALVES`` parameters, and not during a back-off.  Each
+    parameter is computed alone, so the bits are those of one pass.
     """
     switch = _active
-    return (size >= _MIN_HALVES and bool(_split_sites) and switch is not None
-            and switch.owner == threading.get_ident() and perf_counter() >= _backoff["until"])
+    if size < _MIN_HALVES or switch is None or not switch.measured \
+            or switch.owner != threading.get_ident():
+        return False
+    now = perf_counter()
+    return now - switch.last_split < _rowsplit.SPIN_US * 1e-6 and now >= _backoff["until"]
 
 
 def _stall(took, expected):

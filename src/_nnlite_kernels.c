@@ -630,17 +630,22 @@ typedef struct {
 static const SplitAPI *split_api; /* NULL until found */
 static int split_api_tried;
 
-/* Called with the GIL held. */
+/* Called with the GIL held; NULL with an exception set only for errors other than
+   the module or its C API not being there (then the caller fails). */
 static const SplitAPI *
 get_split_api(void)
 {
     if (!split_api_tried) {
-        split_api_tried = 1;
         split_api = PyCapsule_Import("_nnlite_split._C_API", 0);
-        if (split_api == NULL)
+        if (split_api == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_ImportError) &&
+                !PyErr_ExceptionMatches(PyExc_AttributeError))
+                return NULL; /* e.g. KeyboardInterrupt: asked again next time */
             PyErr_Clear();
+        }
         else if (split_api->version != 1)
             split_api = NULL;
+        split_api_tried = 1;
     }
     return split_api;
 }
@@ -731,6 +736,10 @@ k_scale_grad(PyObject *self, PyObject *args)
     }
     ScaleArgs a = {is == 8, bufs[0].view.buf, bufs[1].view.buf, npen, alpha, s};
     const SplitAPI *api = halves ? get_split_api() : NULL;
+    if (api == NULL && PyErr_Occurred()) {
+        release(bufs, 2);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     in_halves(api, scale_range, &a, size);
     Py_END_ALLOW_THREADS
@@ -821,6 +830,10 @@ k_adam(PyObject *self, PyObject *args)
     AdamArgs a = {is == 8, bufs[0].view.buf, bufs[2].view.buf, bufs[3].view.buf,
                   bufs[1].view.buf, lr, b1, b2, eps};
     const SplitAPI *api = halves ? get_split_api() : NULL;
+    if (api == NULL && PyErr_Occurred()) {
+        release(bufs, 4);
+        return NULL;
+    }
     Py_BEGIN_ALLOW_THREADS
     in_halves(api, adam_range, &a, size);
     Py_END_ALLOW_THREADS

@@ -33,6 +33,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include "_nnlite_buffers.h"
+#include <fenv.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -99,6 +100,7 @@ typedef struct {
     range_fn fn; /* NULL: the product g */
     void *ctx;
     Gemm g;
+    fenv_t env; /* the caller's rounding and subnormal modes, for the worker's half */
 } Job;
 
 static void
@@ -149,6 +151,7 @@ worker_try_claim(void)
     if (atomic_load_explicit(&range_state, memory_order_relaxed) != OPEN ||
         !atomic_compare_exchange_strong(&range_state, &open, CLAIMED_BY_WORKER))
         return 0;
+    fesetenv(&job.env); /* the modes are per thread: round as the caller would */
     run_range(&job, job_r0, job_r1);
     atomic_fetch_add_explicit(&n_worker, 1, memory_order_relaxed);
     atomic_store_explicit(&range_state, DONE, memory_order_release);
@@ -309,6 +312,7 @@ run_split(const Job *g, int64_t split, int64_t m)
         return;
     }
     job = *g;
+    fegetenv(&job.env);
     job_r0 = split;
     job_r1 = m;
     atomic_store(&range_state, OPEN);

@@ -347,3 +347,38 @@ def test_element_wise_passes_in_two_halves_give_the_bits_of_one(dtype, size):
         while _nnlite_split.worker_stats()["worker_ranges"] == before:
             assert time.perf_counter() < deadline, "the worker never took a half"
             K.adam(*two, size, 1e-3, 0.9, 0.999, 1e-8, True)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's fesetround")
+def test_the_worker_rounds_as_the_caller_after_the_caller_changes_its_rounding():
+    # rounding modes are per thread: the worker takes the caller's with each job
+    import ctypes
+
+    import _nnlite_kernels as K
+
+    libm = ctypes.CDLL("libm.so.6")
+    fe_upward = 0x800  # x86's FE_UPWARD
+    if not sys.platform.startswith("linux") or os.uname().machine not in ("x86_64", "i686"):
+        pytest.skip("the FE_UPWARD value is x86's")
+    rng = np.random.RandomState(0)
+    n = 100_000
+    theta, grad = rng.rand(n).astype(np.float32), 1e-3 * rng.rand(n).astype(np.float32)
+    m, v = np.zeros(n, np.float32), 1e-40 * rng.rand(n).astype(np.float32)
+    whole, halves = [[x.copy() for x in (theta, grad, m, v)] for _ in range(2)]
+    before = _nnlite_split.worker_stats()["worker_ranges"]
+    old = libm.fegetround()
+    libm.fesetround(fe_upward)
+    try:
+        for _ in range(10):
+            K.adam(*whole, n, 1e-3, 0.9, 0.999, 1e-8)
+            _nnlite_split.stay_awake_us(100_000)
+            K.adam(*halves, n, 1e-3, 0.9, 0.999, 1e-8, True)
+            a, b = np.ones((64, 64)), np.ones((64, 64)) / 3
+            out = np.empty((64, 64))
+            _rowsplit.matmul_rows(a, b, out)
+            np.testing.assert_array_equal(out, a @ b)
+    finally:
+        libm.fesetround(old)
+    assert _nnlite_split.worker_stats()["worker_ranges"] > before
+    for x, y in zip(whole, halves):
+        assert np.array_equal(x.view(np.uint8), y.view(np.uint8))

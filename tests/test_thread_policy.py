@@ -152,25 +152,44 @@ def test_optimizer_and_scaling_in_halves_fit_identical_weights(fresh_policy, mon
     assert _rowsplit._module().worker_stats()["worker_ranges"] > before
 
 
-def test_halves_only_for_large_vectors_while_the_runner_splits_products(fake_clock,
-                                                                          monkeypatch):
+def test_halves_only_for_large_vectors_right_after_a_split_product(fake_clock, monkeypatch):
     switch = fake_clock(2.0)
     monkeypatch.setattr(_products, "_active", switch)
-    switch.owner = threading.get_ident()
-    monkeypatch.setattr(_products, "_split_sites", set())
-    big = _products._MIN_HALVES
-    assert not _products.halves(big)  # no product split: the worker may be asleep
-    site = _products._Site(exact=None, split=True)
-    site._decide(_products.SPLIT, 1e-4)
+    switch.owner, switch.last_split = threading.get_ident(), float("-inf")
+    big, spin = _products._MIN_HALVES, _rowsplit.SPIN_US * 1e-6
+    assert not _products.halves(big)  # nothing split yet: the worker may be asleep
+    switch.last_split = switch.clock  # a product was just split: the worker spins
     assert _products.halves(big) and not _products.halves(big - 1)
+    switch.clock += 2 * spin  # past the worker's spin
+    assert not _products.halves(big)
+    switch.last_split = switch.clock
     _products._backoff["until"] = switch.clock + 1.0  # a back-off: one thread for all
     assert not _products.halves(big)
     _products._backoff["until"] = 0.0
     switch.owner = -1  # another thread's training
     assert not _products.halves(big)
-    switch.owner = threading.get_ident()
-    site._decide(1, 1e-4)
+    switch.owner, switch.measured = threading.get_ident(), False  # an int setting
     assert not _products.halves(big)
+    monkeypatch.setattr(_products, "_active", None)  # no training
+    assert not _products.halves(big)
+
+
+@two_cores
+@pytest.mark.skipif(not _rowsplit.available(), reason="needs the two-thread runner")
+def test_halves_end_with_the_training_that_split_products(fresh_policy, monkeypatch):
+    calls = []
+    real = _products.halves
+
+    def spy(size):
+        calls.append(real(size))
+        return calls[-1]
+
+    monkeypatch.setattr(_products, "halves", spy)
+    _fit_weights("auto")  # splits its wide products, and halves its passes
+    assert any(calls)
+    calls.clear()
+    _fit_weights(2)  # an int setting right after: BLAS's threads, no halves
+    assert calls and not any(calls)
 
 
 @two_cores
