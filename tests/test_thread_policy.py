@@ -147,9 +147,14 @@ def test_optimizer_and_scaling_in_halves_fit_identical_weights(fresh_policy, mon
     one = _fit_weights(1)
     monkeypatch.setattr(_products, "halves", lambda size: True)  # every pass in halves
     _rowsplit.stay_awake(200_000)
-    before = _rowsplit._module().worker_stats()["worker_ranges"]
+    stats = _rowsplit._module().worker_stats
+
+    def halves_run():  # second halves, by the worker or (busy machine) by the caller
+        return stats()["worker_ranges"] + stats()["caller_ranges"]
+
+    before = halves_run()
     np.testing.assert_array_equal(one, _fit_weights("auto"))
-    assert _rowsplit._module().worker_stats()["worker_ranges"] > before
+    assert halves_run() > before
 
 
 def test_halves_only_for_large_vectors_right_after_a_split_product(fake_clock, monkeypatch):
@@ -185,6 +190,9 @@ def test_halves_end_with_the_training_that_split_products(fresh_policy, monkeypa
         return calls[-1]
 
     monkeypatch.setattr(_products, "halves", spy)
+    # the split kept whenever trialled, and no back-off, even on a busy machine
+    monkeypatch.setattr(_products, "_MARGIN", 100.0)
+    monkeypatch.setattr(_products, "_stall", lambda took, expected: False)
     _fit_weights("auto")  # splits its wide products, and halves its passes
     assert any(calls)
     calls.clear()
@@ -435,26 +443,32 @@ def test_training_on_two_threads_beside_predictions_from_another_thread(fresh_po
             want_proba = predictor.network_._forward_fast(Xp, False, False, False)[0]
         want = _fit_weights(1, blas=None)
         nnlite.set_blas_threads(2)
-        got, errors = {}, []
+        # a check refused while a prediction holds BLAS is made again later; on a busy
+        # machine a whole fit can pass without one: then the fit is run again
+        for _ in range(3):
+            got, errors = {}, []
 
-        def train():
-            try:
-                got["weights"] = _fit_weights(2, blas=None)
-            except Exception as exc:  # reported below
-                errors.append(exc)
+            def train(got=got, errors=errors):
+                try:
+                    got["weights"] = _fit_weights(2, blas=None)
+                except Exception as exc:  # reported below
+                    errors.append(exc)
 
-        worker = threading.Thread(target=train)
-        worker.start()
-        deadline = time.perf_counter() + 10
-        while _products._active is None and worker.is_alive() and time.perf_counter() < deadline:
-            time.sleep(0.0005)  # until the training holds BLAS and owns its thread count
-        while worker.is_alive():  # predictions with gaps, where training may use 2 threads
-            if not np.array_equal(predictor.predict_proba(Xp), want_proba):
-                errors.append("prediction")
-            time.sleep(0.003)
-        worker.join()
-    assert not errors
-    np.testing.assert_array_equal(got["weights"], want)
+            worker = threading.Thread(target=train)
+            worker.start()
+            deadline = time.perf_counter() + 10
+            while (_products._active is None and worker.is_alive()
+                   and time.perf_counter() < deadline):
+                time.sleep(0.0005)  # until the training holds BLAS and owns its count
+            while worker.is_alive():  # predictions with gaps, where training may use 2
+                if not np.array_equal(predictor.predict_proba(Xp), want_proba):
+                    errors.append("prediction")
+                time.sleep(0.003)
+            worker.join()
+            assert not errors
+            np.testing.assert_array_equal(got["weights"], want)
+            if any(row["exact"] for row in _products.report() if row["threads"] == 2):
+                break
     assert any(row["exact"] for row in _products.report() if row["threads"] == 2)
 
 
