@@ -25,8 +25,14 @@ from . import _products
 _API = 2
 
 
+def switched_off() -> bool:
+    """Whether ``NNLITE_KERNELS`` in the environment turns the compiled code off (both
+    ``_nnlite_kernels`` and the two-thread runner ``_nnlite_split``)."""
+    return os.environ.get("NNLITE_KERNELS", "1").strip().lower() in ("0", "false", "off", "no")
+
+
 def _load():
-    if os.environ.get("NNLITE_KERNELS", "1").strip().lower() in ("0", "false", "off", "no"):
+    if switched_off():
         return None
     try:
         import _nnlite_kernels

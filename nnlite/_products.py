@@ -385,8 +385,8 @@ def _same_bits(switch, a, b, out):
     prediction, another training) keeps it at one thread, and comparing one thread
     with itself would prove nothing.
     """
-    rng = np.random.RandomState(0)
-    a, b = _random_like(a, rng), _random_like(b, rng)
+    rng = np.random.default_rng(0)
+    a, b = _rowsplit._random_like(a, rng), _rowsplit._random_like(b, rng)
     switch.use(1)
     one = np.matmul(a, b, out=np.empty_like(out))
     with _in_flight:
@@ -398,11 +398,6 @@ def _same_bits(switch, a, b, out):
         finally:
             switch.back_to_one()
     return np.array_equal(one, several)
-
-
-def _random_like(x, rng):
-    values = rng.uniform(-1, 1, size=x.shape).astype(x.dtype)
-    return values if x.flags.c_contiguous else np.asfortranarray(values)
 
 
 def start(setter, lock, held, threads, measured):

@@ -11,14 +11,14 @@ Precondition: numpy's OpenBLAS runs on one thread (nnlite holds it there while
 training); the checks of :func:`rows_exact` are made on one thread.
 
 The module is optional: without the compiled extension, with
-``NNLITE_KERNELS=0`` (or ``off``), or when numpy's BLAS is not an ILP64 OpenBLAS
+``NNLITE_KERNELS=0`` (or ``off``), without threadpoolctl (which finds numpy's
+BLAS and holds it at one thread), or when numpy's BLAS is not an ILP64 OpenBLAS
 whose ``cblas_dgemm``/``cblas_sgemm`` can be found, :func:`available` is False.
 """
 
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 
 import numpy as np
@@ -37,23 +37,19 @@ _loaded = False
 _exact: dict = {}
 
 
-def _disabled():
-    return os.environ.get("NNLITE_KERNELS", "1").strip().lower() in ("0", "false", "off", "no")
-
-
 def _numpy_openblas_path():
-    """Path of the OpenBLAS that numpy itself loaded, or None."""
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:
+    """Path of the OpenBLAS that numpy's products call (as the thread policy finds it),
+    or None: no threadpoolctl, numpy's BLAS unknown or not an OpenBLAS."""
+    from . import _threads  # it imports this module (through _products)
+
+    controller = _threads._get_controller()
+    if controller is False:
         return None
-    numpy_dir = os.path.dirname(os.path.realpath(np.__file__))
-    own = (numpy_dir + os.sep, numpy_dir + ".libs" + os.sep)
-    for lib in ThreadpoolController().select(user_api="blas").lib_controllers:
-        path = os.path.realpath(lib.filepath)
-        if lib.internal_api == "openblas" and path.startswith(own):
-            return path
-    return None
+    libs = controller.lib_controllers
+    i = _threads._numpy_blas(libs)
+    if i is None or libs[i].internal_api != "openblas":
+        return None
+    return libs[i].filepath
 
 
 def _symbol(lib, name):
@@ -80,7 +76,9 @@ def _gemm_addresses(path):
 
 
 def _load():
-    if _disabled():
+    from ._accel import switched_off  # it imports this module (through _products)
+
+    if switched_off():
         return None
     try:
         import _nnlite_split
@@ -204,10 +202,10 @@ def _check(a, b, out):
     if any(x.ndim != 2 or min(x.shape) < 1 or min(x.strides) < 0
            or any(s % x.itemsize for s in x.strides) for x in arrays):
         return False
-    from threadpoolctl import threadpool_limits
+    from . import _threads
 
     rng = np.random.default_rng(0)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _threads._limit(1):  # the policy's own hold: other holders see it
         for _ in range(2):
             a2, b2, got = (_random_like(x, rng) for x in arrays)
             want = _random_like(out, rng)
